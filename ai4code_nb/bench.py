@@ -4,10 +4,14 @@
 
 # %% auto #0
 __all__ = ['BENCHES', 'replicate_notebooks', 'original_preprocess', 'same_outputs', 'time_alternating', 'peak_rss_mb',
-           'bench_preprocess', 'bench_device', 'run_benches', 'bench_cli']
+           'bench_preprocess', 'bench_preprocess_140k', 'bench_split', 'codebert_sized_encoder', 'bench_model',
+           'train_step', 'bench_batch', 'OriginalMarkdownDataset', 'bench_dataset', 'train_flops',
+           'non_embedding_params', 'matmul_peak_flops', 'bench_train', 'optimizer_state_bytes', 'train_peak_memory',
+           'bench_memory', 'bench_infer', 'bench_trainer', 'bench_device', 'run_benches', 'bench_cli']
 
-# %% ../nbs/09_bench.ipynb #928093ee
-import hashlib, importlib.metadata, json, math, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+# %% ../nbs/09_bench.ipynb #550fa520
+import hashlib, importlib.metadata, inspect, json, math, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -18,7 +22,7 @@ from fastcore.script import call_parse
 from .data import sample_dir, read_orders, read_ancestors, read_cells_csv, write_atomic
 from .preprocess import preprocess
 
-# %% ../nbs/09_bench.ipynb #f7fb3e2c
+# %% ../nbs/09_bench.ipynb #f7db9916
 def _round_id(i: str, r: int, size: int) -> str:
     "The id of `i` in replication round `r` (round 0 keeps it)."
     return i if r == 0 else hashlib.blake2b(f'{i}/{r}'.encode(), digest_size=size // 2).hexdigest()
@@ -44,7 +48,7 @@ def replicate_notebooks(src_dir, # Kaggle-layout folder: `train/<id>.json`, `tra
     (dst_dir/'train_ancestors.csv').write_text(''.join(ancestor_rows))
     return dst_dir
 
-# %% ../nbs/09_bench.ipynb #09e0dcf3
+# %% ../nbs/09_bench.ipynb #5d17aa75
 def _original_sample_cells(cells, n):
     "The original's code-cell sampling: evenly spaced with `np.round`, last cell forced in; cut only when few."
     cells = [str(c).replace('\\n', '\n') for c in cells]
@@ -64,7 +68,7 @@ def _original_features(df):
                            'codes': _original_sample_cells(code.source.values, 20)}
     return features
 
-# %% ../nbs/09_bench.ipynb #9c23f43b
+# %% ../nbs/09_bench.ipynb #af11e839
 def original_preprocess(data_dir, out_dir, valid_size=0.1, seed=0):
     "The original `preprocess.py`'s approach, step for step, writing its six files to `out_dir`."
     data_dir, out_dir = Path(data_dir), Path(out_dir)
@@ -91,7 +95,7 @@ def original_preprocess(data_dir, out_dir, valid_size=0.1, seed=0):
     json.dump(_original_features(val_df), open(out_dir/'val_fts.json', 'wt'))
     json.dump(_original_features(train_df), open(out_dir/'train_fts.json', 'wt'))
 
-# %% ../nbs/09_bench.ipynb #363fc07a
+# %% ../nbs/09_bench.ipynb #7bcc0f1c
 def same_outputs(original_dir, project_dir) -> bool:
     "Whether two preprocess output folders hold the same tables and per-notebook cell counts."
     for name in ('train', 'val', 'train_mark', 'val_mark'):
@@ -101,7 +105,7 @@ def same_outputs(original_dir, project_dir) -> bool:
         if list(a) != list(b) or any((a[i]['total_code'], a[i]['total_md']) != (b[i]['total_code'], b[i]['total_md']) for i in a): return False
     return True
 
-# %% ../nbs/09_bench.ipynb #fa351113
+# %% ../nbs/09_bench.ipynb #3443beab
 def time_alternating(fns: dict, # name -> function of no arguments
                      repeats=5, # timed rounds
                      warmup=1, # untimed runs of each function first
@@ -115,7 +119,7 @@ def time_alternating(fns: dict, # name -> function of no arguments
             t = time.perf_counter(); fns[name](); times[name].append(time.perf_counter() - t)
     return times
 
-# %% ../nbs/09_bench.ipynb #44bb61a4
+# %% ../nbs/09_bench.ipynb #c7e0d8c1
 _PEAK_PROBE = """
 import re, resource, sys
 try: print(int(re.search(r'VmHWM:\\s*(\\d+) kB', open('/proc/self/status').read()).group(1)) / 1024)
@@ -128,7 +132,7 @@ def peak_rss_mb(code: str) -> float:
     if r.returncode: raise RuntimeError(f'peak_rss_mb: the measured code failed: {r.stderr.strip().splitlines()[-1:]}')
     return float(r.stdout.strip().splitlines()[-1])
 
-# %% ../nbs/09_bench.ipynb #9f77ccbe
+# %% ../nbs/09_bench.ipynb #4e1fb964
 def _fit_exponent(sizes, seconds) -> float:
     "Slope of log(seconds) against log(sizes): 1 means linear (None for one size)."
     return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0]) if len(sizes) > 1 else None
@@ -173,8 +177,471 @@ def bench_preprocess(data_dir=None, # Kaggle-layout folder to replicate; default
         return figures, details
     finally: shutil.rmtree(work, ignore_errors=True)
 
-# %% ../nbs/09_bench.ipynb #cc82f09a
-BENCHES = {'preprocess': bench_preprocess}
+# %% ../nbs/09_bench.ipynb #47a0fee6
+_TIMED_PREPROCESS = """
+import time
+from ai4code_nb.preprocess import preprocess
+t = time.perf_counter(); preprocess({src!r}, {out!r}, progress=False); print(time.perf_counter() - t)
+"""
+
+def bench_preprocess_140k(data_dir=None, # Kaggle-layout folder to replicate; default: the bundled sample
+                          scale_sizes=(1000, 2000, 4000), # replica sizes measured
+                          target=140_000, # notebooks to extrapolate to (the competition's training set)
+                          scale_repeats=2, # runs per size, each in a fresh process (the medians are fitted)
+                          kaggle_ram_mb=30 * 1024, # memory of a Kaggle machine, to compare with
+                          quick=False, # one run per size
+                          **_, # the other groups' options
+                         ) -> tuple: # (figures, details)
+    "Time and peak memory of `preprocess` at a few sizes, extrapolated linearly to `target` notebooks."
+    data_dir, repeats = Path(data_dir) if data_dir else sample_dir(), 1 if quick else scale_repeats
+    work = Path(tempfile.mkdtemp(prefix='ai4code_bench_'))
+    try:
+        sizes, seconds, peak_mb, cells = list(scale_sizes), [], [], []
+        for n in sizes:
+            src = replicate_notebooks(data_dir, work/f'data_{n}', n)
+            cells.append(sum(len(o) for o in read_orders(src/'train_orders.csv').values()))
+            runs = []
+            for r in range(repeats):
+                code = _TIMED_PREPROCESS.format(src=str(src), out=str(work/f'out_{n}_{r}')) + _PEAK_PROBE
+                p = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+                if p.returncode: raise RuntimeError(f'bench_preprocess_140k: preprocess failed: {p.stderr.strip().splitlines()[-1:]}')
+                runs.append([float(v) for v in p.stdout.split()[-2:]])
+            seconds.append(statistics.median(t for t, _ in runs)); peak_mb.append(statistics.median(m for _, m in runs))
+        (t_slope, t_icpt), (m_slope, m_icpt) = np.polyfit(sizes, seconds, 1), np.polyfit(sizes, peak_mb, 1)
+        pred_s, pred_mb = float(t_icpt + t_slope * target), float(m_icpt + m_slope * target)
+        details = {'data_dir': str(data_dir), 'notebooks': sizes, 'cells': cells, 'repeats': repeats, 'median_s': seconds,
+                   'peak_rss_mb': peak_mb, 'target_notebooks': target,
+                   'seconds_fit': {'per_1k_notebooks': float(t_slope * 1000), 'intercept': float(t_icpt)},
+                   'peak_mb_fit': {'per_1k_notebooks': float(m_slope * 1000), 'intercept': float(m_icpt)},
+                   'time_scaling_exponent': _fit_exponent(sizes, seconds),
+                   'memory_scaling_exponent': _fit_exponent(sizes, peak_mb),
+                   'kaggle_ram_mb': kaggle_ram_mb, 'fits_kaggle_ram': pred_mb < kaggle_ram_mb}
+        figures = {'preprocess_140k_seconds_extrapolated': pred_s, 'preprocess_140k_peak_mb_extrapolated': pred_mb,
+                   'preprocess_140k_time_exponent': details['time_scaling_exponent']}
+        return figures, details
+    finally: shutil.rmtree(work, ignore_errors=True)
+
+# %% ../nbs/09_bench.ipynb #e58df172
+def bench_split(data_dir=None, # Kaggle-layout folder; default: the bundled sample
+                out_dir=None,  # where `ai4code_preprocess` writes (default: a new temporary folder)
+               ) -> Path: # the folder with `train_mark.csv`, `train_fts.json`, ...
+    "The real notebooks of `data_dir` preprocessed into a folder, as training reads them."
+    out_dir = Path(out_dir or tempfile.mkdtemp(prefix='ai4code_bench_'))
+    preprocess(Path(data_dir) if data_dir else sample_dir(), out_dir, progress=False)
+    return out_dir
+
+def codebert_sized_encoder(vocab_size=50265, # rows of the word embeddings
+                           pad_token_id=0,   # the tokenizer's pad id (positions count from it)
+                          ):
+    "A randomly initialized RoBERTa of codebert-base's size (12 layers, width 768), from a local config."
+    from transformers import RobertaConfig, RobertaModel
+    cfg = RobertaConfig(vocab_size=vocab_size, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                        intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1, pad_token_id=pad_token_id,
+                        attention_probs_dropout_prob=0.0, attn_implementation='sdpa')
+    return RobertaModel(cfg, add_pooling_layer=False)
+
+def bench_model(model_name_or_path=None, # encoder folder; default: MiniLM on CPU, codebert-base-sized on CUDA
+                device='cpu',            # where it runs
+                attention_dropout=0.0,   # the project's default (fused attention); None keeps the model's own
+               ):
+    "The `MarkdownModel` a benchmark trains: the project's model on the chosen encoder, in train mode on `device`."
+    from ai4code_nb.model import DEFAULT_MODEL, MarkdownModel, load_encoder
+    if model_name_or_path is None and str(device).startswith('cuda'): enc = codebert_sized_encoder()
+    else: enc = load_encoder(model_name_or_path or DEFAULT_MODEL, attention_dropout=attention_dropout)
+    return MarkdownModel(enc).to(device).train()
+
+# %% ../nbs/09_bench.ipynb #e0af8719
+def train_step(model, optimizer, # the model (train mode) and its optimizer
+               batch:dict,        # a `PadCollate` batch, on the model's device
+               amp_dtype=None,    # autocast dtype, or None for fp32
+               scaler=None,       # a GradScaler for fp16
+              ):
+    "One training micro-batch as the project's loop runs it: forward, L1 loss, backward, clip and step."
+    import torch
+    from ai4code_nb.train import optimizer_step
+    dev = batch['input_ids'].device
+    with torch.autocast(dev.type, dtype=amp_dtype) if amp_dtype else nullcontext():
+        loss = torch.nn.functional.l1_loss(model(batch['input_ids'], batch['attention_mask'], batch['features']), batch['labels'])
+    (scaler.scale(loss) if scaler else loss).backward()
+    optimizer_step(model.parameters(), optimizer, scaler, 1.0)
+    optimizer.zero_grad(set_to_none=True)
+    if dev.type == 'cuda': torch.cuda.synchronize()
+
+def bench_batch(ds,           # a `MarkdownDataset`
+                rows,         # how many of its first rows, or which rows
+                device='cpu', # where to put the tensors
+                pad_to=None,  # pad every row to this length (None: to the longest, as training does)
+               ) -> dict:
+    "A `PadCollate` batch of rows of `ds`, on `device`."
+    import torch
+    from ai4code_nb.dataset import PadCollate
+    b = PadCollate(ds.pad_id)([ds[i] for i in (range(rows) if isinstance(rows, int) else rows)])
+    if pad_to and b['input_ids'].shape[1] < pad_to:
+        n = pad_to - b['input_ids'].shape[1]
+        b['input_ids'] = torch.nn.functional.pad(b['input_ids'], (0, n), value=ds.pad_id)
+        b['attention_mask'] = torch.nn.functional.pad(b['attention_mask'], (0, n))
+    return {k: v.to(device) for k, v in b.items()}
+
+# %% ../nbs/09_bench.ipynb #26a9fc55
+class OriginalMarkdownDataset:
+    "The original's dataset: each item re-tokenizes its markdown and its notebook's code, padded to `total_max_len`."
+    def __init__(self, mark, fts, tokenizer, md_max_len=64, total_max_len=512):
+        self.mark, self.fts, self.tokenizer, self.md_max_len, self.total_max_len = mark.reset_index(drop=True), fts, tokenizer, md_max_len, total_max_len
+
+    def __len__(self): return len(self.mark)
+
+    def __getitem__(self, index):
+        import torch
+        row = self.mark.iloc[index]
+        inputs = self.tokenizer(row.source, None, add_special_tokens=True, max_length=self.md_max_len, padding='max_length',
+                                return_token_type_ids=True, truncation=True)
+        code_inputs = self.tokenizer([str(x) for x in self.fts[row.id]['codes']], add_special_tokens=True, max_length=23,
+                                     padding='max_length', truncation=True)
+        n_md, n_code = self.fts[row.id]['total_md'], self.fts[row.id]['total_md']   # sic: the original's bug (defect list)
+        fts = torch.FloatTensor([0 if n_md + n_code == 0 else n_md / (n_md + n_code)])
+        ids = inputs['input_ids']
+        for x in code_inputs['input_ids']: ids.extend(x[:-1])
+        ids = ids[:self.total_max_len]
+        if len(ids) != self.total_max_len: ids = ids + [self.tokenizer.pad_token_id] * (self.total_max_len - len(ids))
+        mask = inputs['attention_mask']
+        for x in code_inputs['attention_mask']: mask.extend(x[:-1])
+        mask = mask[:self.total_max_len]
+        if len(mask) != self.total_max_len: mask = mask + [self.tokenizer.pad_token_id] * (self.total_max_len - len(mask))
+        return torch.LongTensor(ids), torch.LongTensor(mask), fts, torch.FloatTensor([row.pct_rank])
+
+# %% ../nbs/09_bench.ipynb #33bfdc90
+def bench_dataset(data_dir=None, # Kaggle-layout folder; default: the bundled sample
+                  quick=False,   # fewer rows and rounds
+                  n_rows=None,   # markdown rows per epoch (default: all; 400 with `quick`)
+                  n_texts=None,  # texts for the tokenizer comparison (default 2,000; 400 with `quick`)
+                 ) -> tuple: # (figures, details)
+    "Items/s of the project's dataset against the original's per-item tokenization, and fast against slow tokenizer."
+    from transformers.models.bert import BertTokenizerLegacy
+    from ai4code_nb.dataset import MarkdownDataset, load_tokenizer, read_split
+    from ai4code_nb.model import DEFAULT_MODEL
+    repeats, n_rows, n_texts = (3 if quick else 7), n_rows or (400 if quick else None), n_texts or (400 if quick else 2000)
+    work = bench_split(data_dir)
+    try:
+        mark, fts = read_split(work/'train_mark.csv', work/'train_fts.json')
+        mark = mark.iloc[:n_rows].reset_index(drop=True) if n_rows else mark
+        fast = load_tokenizer(DEFAULT_MODEL)
+        def project(): ds = MarkdownDataset(mark, fts, fast); [ds[i] for i in range(len(ds))]
+        def original(): ds = OriginalMarkdownDataset(mark, fts, fast); [ds[i] for i in range(len(ds))]
+        t = time_alternating({'original': original, 'project': project}, repeats)
+        med = {k: statistics.median(v) for k, v in t.items()}
+        # the tokenizers: markdown and code cells of the real notebooks, interleaved, whole
+        cells = read_cells_csv(work/'train.csv')
+        md, code = cells.source[cells.cell_type == 'markdown'].tolist(), cells.source[cells.cell_type == 'code'].tolist()
+        texts = [x for pair in zip(md, code) for x in pair][:n_texts]
+        slow = BertTokenizerLegacy.from_pretrained(DEFAULT_MODEL)
+        same = slow(texts[:200], truncation=True, max_length=512)['input_ids'] == fast(texts[:200], truncation=True, max_length=512)['input_ids']
+        tt = time_alternating({'slow': lambda: slow(texts, truncation=True, max_length=512),
+                               'fast': lambda: fast(texts, truncation=True, max_length=512)}, repeats)
+        tmed = {k: statistics.median(v) for k, v in tt.items()}
+        figures = {'dataset_speedup_vs_original': med['original'] / med['project'],
+                   'fast_tokenizer_speedup': tmed['slow'] / tmed['fast']}
+        details = {'rows': len(mark), 'repeats': repeats, 'warmup': 1, 'load_average': os.getloadavg(),
+                   'items_per_s': {k: len(mark) / v for k, v in med.items()}, 'seconds': t,
+                   'note': "one epoch of reads; the project's side includes building the dataset (all its tokenization)",
+                   'tokenizer': {'texts': len(texts), 'chars': sum(map(len, texts)), 'slow': type(slow).__name__,
+                                 'fast': type(fast).__name__, 'same_ids_first_200': same, 'seconds': tt,
+                                 'texts_per_s': {k: len(texts) / v for k, v in tmed.items()}}}
+        return figures, details
+    finally: shutil.rmtree(work, ignore_errors=True)
+
+# %% ../nbs/09_bench.ipynb #1fc2ad77
+def train_flops(config,    # the encoder's config (layers, width)
+                n_params,  # its non-embedding parameters
+                batch, seq, # rows and (padded) tokens per row
+               ) -> float:
+    "FLOPs of one training step of a transformer encoder: 6·params·tokens plus attention."
+    tokens = batch * seq
+    return 6 * n_params * tokens + 12 * config.num_hidden_layers * config.hidden_size * seq * tokens
+
+def non_embedding_params(model) -> int:
+    "Parameters of `model` outside its embedding tables (the ones that do matrix products per token)."
+    import torch
+    emb = {id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters()}
+    return sum(p.numel() for p in model.parameters() if id(p) not in emb)
+
+def matmul_peak_flops(dtype=None,   # torch dtype (default float32)
+                      device='cpu', # where to multiply
+                      n=2048,       # size of the square matrices
+                      repeats=5,    # timed products (after one warm-up)
+                     ) -> float:
+    "Measured peak matrix-product FLOP/s: the median time of `n`×`n` products, with the current threads."
+    import torch
+    a, b = (torch.randn(n, n, device=device, dtype=dtype or torch.float32) for _ in range(2))
+    sync = torch.cuda.synchronize if str(device).startswith('cuda') else (lambda: None)
+    def mm(): a @ b; sync()
+    t = time_alternating({'mm': mm}, repeats)['mm']
+    return 2 * n**3 / statistics.median(t)
+
+# %% ../nbs/09_bench.ipynb #9465f0ef
+def _sides(device) -> dict:
+    "Precisions to time: name -> (autocast dtype, needs a scaler)."
+    import torch
+    from ai4code_nb.model import resolve_amp
+    sides = {'fp32': (None, False), 'amp': resolve_amp('auto', device)}
+    if str(device).startswith('cuda'): sides.update(fp16=(torch.float16, True), bf16=(torch.bfloat16, False))
+    return sides
+
+def bench_train(data_dir=None,           # Kaggle-layout folder; default: the bundled sample
+                model_name_or_path=None, # encoder; default: MiniLM (CPU) or codebert-base-sized (CUDA)
+                device='cpu',            # `cpu` or `cuda`
+                quick=False,             # fewer rounds, smaller batches at 512
+                batch_sizes=None,        # {total_max_len: rows per micro-batch}
+                rounds=None,             # timed rounds of each side (after one warm-up)
+                bf16_probe=None,         # {total_max_len: rows} to time forced bf16 at on a CPU ({} to skip)
+               ) -> tuple: # (figures, details)
+    "Training rows/s with AMP against fp32 at 128 and 512 tokens, and the share of the measured matmul peak reached."
+    import torch
+    from ai4code_nb.dataset import MarkdownDataset, load_tokenizer, read_split
+    from ai4code_nb.model import DEFAULT_MODEL, cpu_has_fast_bf16
+    from ai4code_nb.train import make_optimizer
+    cuda = str(device).startswith('cuda')
+    batch_sizes = batch_sizes or ({128: 32, 512: 8} if cuda else {128: 8, 512: 2 if quick else 8})
+    repeats = rounds or (2 if quick else 5) * (5 if cuda else 1)
+    bf16_probe = ({} if cuda else {128: 2} if quick else {128: 2, 512: 1}) if bf16_probe is None else bf16_probe
+    work = bench_split(data_dir)
+    try:
+        mark, fts = read_split(work/'train_mark.csv', work/'train_fts.json')
+        tok = load_tokenizer(model_name_or_path or DEFAULT_MODEL)
+        model = bench_model(model_name_or_path, device)
+        n_params, cfg = non_embedding_params(model.encoder), model.encoder.config
+        optimizer, sides = make_optimizer(model), _sides(device)
+        scalers = {k: torch.amp.GradScaler(torch.device(device).type) if s else None for k, (_, s) in sides.items()}
+        peaks = {'float32': matmul_peak_flops(torch.float32, device)}
+        if cuda: peaks.update(float16=matmul_peak_flops(torch.float16, device, 8192), bfloat16=matmul_peak_flops(torch.bfloat16, device, 8192))
+        else: peaks['bfloat16'] = matmul_peak_flops(torch.bfloat16, device, 1024, 3)
+        figures, details = {}, {'model': model_name_or_path or ('codebert-base-sized RoBERTa' if cuda else 'all-MiniLM-L6-v2'),
+                                'non_embedding_params': n_params, 'threads': torch.get_num_threads(), 'repeats': repeats, 'warmup': 1,
+                                'sides': {k: str(d) if d else 'fp32' for k, (d, _) in sides.items()},
+                                'peak_matmul_flops': peaks, 'load_average_before': os.getloadavg(),
+                                'flops_formula': '6*non_embedding_params*tokens + 12*layers*width*seq*tokens (padded tokens)'}
+        for L, bs in batch_sizes.items():
+            ds = MarkdownDataset(mark, fts, tok, total_max_len=L)
+            batch = bench_batch(ds, bs, device)
+            seq = batch['input_ids'].shape[1]
+            t = time_alternating({k: partial(train_step, model, optimizer, batch, d, scalers[k]) for k, (d, _) in sides.items()}, repeats)
+            med = {k: statistics.median(v) for k, v in t.items()}
+            flops = train_flops(cfg, n_params, bs, seq)
+            amp_dtype = sides['amp'][0]
+            peak = peaks[str(amp_dtype or torch.float32).replace('torch.', '')]
+            figures[f'amp_train_speedup_{L}'] = med['fp32'] / med['amp']
+            figures[f'train_mfu_{L}'] = flops / med['amp'] / peak
+            details[str(L)] = {'batch': bs, 'seq': seq, 'seconds': t, 'rows_per_s': {k: bs / v for k, v in med.items()},
+                               'flops_per_step': flops, 'achieved_flops': {k: flops / v for k, v in med.items()},
+                               'mfu_peak_dtype': str(amp_dtype or torch.float32), 'load_average': os.getloadavg()}
+            if cuda:
+                for k in ('fp16', 'bf16'): details[str(L)][f'{k}_speedup'] = med['fp32'] / med[k]
+            if L == max(batch_sizes): figures['train_rows_per_s'] = bs / med['amp']
+        for L, bs in bf16_probe.items():   # why auto stays at fp32 on this CPU: bf16 forced, on a smaller batch
+            batch = bench_batch(MarkdownDataset(mark, fts, tok, total_max_len=L), bs, device)
+            t = time_alternating({'fp32': partial(train_step, model, optimizer, batch, None),
+                                  'bf16': partial(train_step, model, optimizer, batch, torch.bfloat16)}, 1 if quick else 2)
+            med = {k: statistics.median(v) for k, v in t.items()}
+            details.setdefault('forced_bf16', {})[str(L)] = {'batch': bs, 'seconds': t, 'speedup': med['fp32'] / med['bf16']}
+        details['cpu_has_fast_bf16'] = None if cuda else cpu_has_fast_bf16()
+        return figures, details
+    finally: shutil.rmtree(work, ignore_errors=True)
+
+# %% ../nbs/09_bench.ipynb #2aef5861
+def optimizer_state_bytes(optimizer) -> int:
+    "Bytes of all tensors in `optimizer.state`."
+    import torch
+    return sum(v.numel() * v.element_size() for st in optimizer.state.values() for v in st.values() if torch.is_tensor(v))
+
+def _state_after_one_step(model_name_or_path, device, name, freeze_embeddings=False) -> int:
+    "Optimizer state bytes after one step with random gradients."
+    import torch
+    from ai4code_nb.train import make_optimizer
+    model = bench_model(model_name_or_path, device)
+    if freeze_embeddings: model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    opt = make_optimizer(model, name)
+    for p in model.parameters():
+        if p.requires_grad: p.grad = torch.randn_like(p) * 1e-3
+    opt.step()
+    return optimizer_state_bytes(opt)
+
+# %% ../nbs/09_bench.ipynb #da19b6c3
+def train_peak_memory(mark_path, fts_path,   # a preprocessed split to take the batch from
+                      optimized=True,        # all optimizations, or plain fp32 AdamW
+                      model_name_or_path=None, device='cpu', # as `bench_model`
+                      batch_size=8, total_max_len=512, steps=2, # the batch and how many steps to run
+                     ) -> float: # MB: peak allocated on CUDA; on a CPU, the caller reads the process's peak RSS
+    "Run `steps` training steps, plain or optimized, in this process (meant for a fresh one)."
+    import torch
+    from ai4code_nb.dataset import MarkdownDataset, load_tokenizer, read_split
+    from ai4code_nb.model import DEFAULT_MODEL, resolve_amp
+    from ai4code_nb.train import make_optimizer
+    model = bench_model(model_name_or_path, device, attention_dropout=0.0 if optimized else None)
+    if optimized: model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    opt = make_optimizer(model, 'adamw8bit') if optimized else torch.optim.AdamW(model.parameters(), lr=3e-5)
+    dtype, scaled = resolve_amp('auto' if optimized else 'off', device)
+    scaler = torch.amp.GradScaler(torch.device(device).type) if scaled else None
+    ds = MarkdownDataset(*read_split(mark_path, fts_path), load_tokenizer(model_name_or_path or DEFAULT_MODEL), total_max_len=total_max_len)
+    batch = bench_batch(ds, batch_size, device, pad_to=total_max_len)
+    for _ in range(steps): train_step(model, opt, batch, dtype, scaler)
+    return torch.cuda.max_memory_allocated() / 2**20 if str(device).startswith('cuda') else None
+
+def _fresh_peak(kwargs:dict, device) -> float:
+    "Peak memory (MB) of `train_peak_memory(**kwargs)` in a fresh process (None kwargs: imports only)."
+    code = 'import torch, transformers\nfrom ai4code_nb.bench import train_peak_memory\n'
+    if kwargs is None: return peak_rss_mb(code) if device == 'cpu' else 0.0
+    code += f'mb = train_peak_memory(**{kwargs!r})\n'
+    if device == 'cpu': return peak_rss_mb(code)
+    r = subprocess.run([sys.executable, '-c', code + 'print(mb)'], capture_output=True, text=True)
+    if r.returncode: raise RuntimeError(f'train_peak_memory failed: {r.stderr.strip().splitlines()[-1:]}')
+    return float(r.stdout.strip().splitlines()[-1])
+
+def bench_memory(data_dir=None, model_name_or_path=None, device='cpu', # as `bench_train`
+                 quick=False,   # a smaller batch
+                 batch_size=None, # rows of the batch (default 8; 2 with `quick`)
+                ) -> tuple: # (figures, details)
+    "Optimizer state of 8-bit AdamW against AdamW, and peak training memory optimized against plain."
+    work = bench_split(data_dir)
+    try:
+        state = {'adamw': _state_after_one_step(model_name_or_path, device, 'adamw'),
+                 'adamw8bit': _state_after_one_step(model_name_or_path, device, 'adamw8bit'),
+                 'adamw8bit_frozen_embeddings': _state_after_one_step(model_name_or_path, device, 'adamw8bit', True),
+                 'adamw_frozen_embeddings': _state_after_one_step(model_name_or_path, device, 'adamw', True)}
+        bs = batch_size or (2 if quick else 8)
+        kw = dict(mark_path=str(work/'train_mark.csv'), fts_path=str(work/'train_fts.json'),
+                  model_name_or_path=model_name_or_path and str(model_name_or_path), device=device, batch_size=bs)
+        peak = {'imports_only': _fresh_peak(None, device), 'plain': _fresh_peak({**kw, 'optimized': False}, device),
+                'optimized': _fresh_peak({**kw, 'optimized': True}, device)}
+        base = peak['imports_only']
+        figures = {'optimizer_state_ratio_8bit': state['adamw8bit'] / state['adamw'],
+                   'peak_memory_ratio_optimized': (peak['optimized'] - base) / (peak['plain'] - base)}
+        details = {'optimizer_state_bytes': state,
+                   'state_ratio_8bit_frozen_embeddings': state['adamw8bit_frozen_embeddings'] / state['adamw'],
+                   'peak_mb': peak, 'peak_ratio_raw': peak['optimized'] / peak['plain'], 'batch': bs, 'tokens': 512, 'steps': 2,
+                   'optimized': 'adamw8bit, frozen word embeddings, attention dropout 0 (fused SDPA), amp auto',
+                   'plain': "fp32, torch AdamW, the model's attention dropout (unfused SDPA), all parameters trained",
+                   'figure': 'peak above the imports-only process, optimized / plain', 'load_average': os.getloadavg()}
+        return figures, details
+    finally: shutil.rmtree(work, ignore_errors=True)
+
+# %% ../nbs/09_bench.ipynb #886dd92b
+def _predict_padded(model, ds, batch_size, pad_to, device, amp_dtype):
+    "Predictions in table order, every batch padded to `pad_to` (the original's inference)."
+    import torch
+    with torch.inference_mode(), (torch.autocast(torch.device(device).type, dtype=amp_dtype) if amp_dtype else nullcontext()):
+        for s in range(0, len(ds), batch_size):
+            b = bench_batch(ds, range(s, min(s + batch_size, len(ds))), device, pad_to)
+            model(b['input_ids'], b['attention_mask'], b['features'])
+    if str(device).startswith('cuda'): torch.cuda.synchronize()
+
+def bench_infer(data_dir=None, model_name_or_path=None, device='cpu', # as `bench_train`
+                quick=False,     # fewer rows and rounds
+                n_rows=None,     # markdown rows predicted (default 256; 24 with `quick`)
+                batch_size=None, # rows per batch (default 16; 8 with `quick`)
+                rounds=None,     # timed rounds (default 3; 2 with `quick`)
+               ) -> tuple: # (figures, details)
+    "Inference rows/s with length-sorted dynamic padding against padding every row to 512."
+    import torch
+    from ai4code_nb.dataset import MarkdownDataset, load_tokenizer, read_split
+    from ai4code_nb.model import DEFAULT_MODEL, resolve_amp, predict_pct_ranks
+    n_rows, bs = n_rows or (24 if quick else 256), batch_size or (8 if quick else 16)
+    repeats = rounds or (2 if quick else 3)
+    work = bench_split(data_dir)
+    try:
+        mark, fts = read_split(work/'train_mark.csv', work/'train_fts.json')
+        rows = mark.sample(min(n_rows, len(mark)), random_state=0).reset_index(drop=True)
+        ds = MarkdownDataset(rows, fts, load_tokenizer(model_name_or_path or DEFAULT_MODEL))
+        model = bench_model(model_name_or_path, device).eval()
+        amp_dtype, _ = resolve_amp('auto', device)
+        warm = MarkdownDataset(rows.iloc[:2], fts, ds.tokenizer)
+        predict_pct_ranks(model, warm, 2, 'auto', device); _predict_padded(model, warm, 2, 512, device, amp_dtype)
+        t = time_alternating({'pad_512': partial(_predict_padded, model, ds, bs, 512, device, amp_dtype),
+                              'dynamic': partial(predict_pct_ranks, model, ds, bs, 'auto', device)}, repeats, warmup=0)
+        med = {k: statistics.median(v) for k, v in t.items()}
+        lengths = np.asarray(ds.lengths)
+        figures = {'dynamic_padding_infer_speedup': med['pad_512'] / med['dynamic'], 'infer_rows_per_s': len(ds) / med['dynamic']}
+        details = {'rows': len(ds), 'batch': bs, 'repeats': repeats, 'warmup': 'one 2-row batch each', 'seconds': t,
+                   'rows_per_s': {k: len(ds) / v for k, v in med.items()},
+                   'row_lengths': {'share_at_512': float((lengths >= 512).mean()), 'mean': float(lengths.mean()),
+                                   'median': float(np.median(lengths))},
+                   'padded_tokens_dynamic_over_512': float(sum(lengths[np.argsort(-lengths, kind='stable')][::bs]
+                                                            * np.diff(np.r_[np.arange(0, len(ds), bs), len(ds)])) / (512 * len(ds))),
+                   'amp': str(amp_dtype) if amp_dtype else 'fp32', 'load_average': os.getloadavg()}
+        return figures, details
+    finally: shutil.rmtree(work, ignore_errors=True)
+
+# %% ../nbs/09_bench.ipynb #f4a0e6e7
+def _trainer_step_times(split_dir, model_name_or_path, device, steps, batch_size, accumulation, total_max_len, out_dir):
+    "Times at the end of each optimizer step of `transformers.Trainer` on the project's model and data."
+    import torch
+    from transformers import Trainer, TrainingArguments, TrainerCallback, get_linear_schedule_with_warmup
+    from ai4code_nb.dataset import MarkdownDataset, PadCollate, load_tokenizer, read_split
+    from ai4code_nb.model import DEFAULT_MODEL, resolve_amp
+    from ai4code_nb.train import make_optimizer, seed_everything
+    seed_everything(42)
+    class WithLoss(torch.nn.Module):   # what Trainer needs: a forward that returns the loss
+        def __init__(self, model): super().__init__(); self.model = model
+        def forward(self, input_ids, attention_mask, features, labels, index=None):
+            return {'loss': torch.nn.functional.l1_loss(self.model(input_ids, attention_mask, features), labels)}
+    model = bench_model(model_name_or_path, device)
+    tok = load_tokenizer(model_name_or_path or DEFAULT_MODEL)
+    ds = MarkdownDataset(*read_split(Path(split_dir)/'train_mark.csv', Path(split_dir)/'train_fts.json'), tok, total_max_len=total_max_len)
+    opt = make_optimizer(model, 'adamw', 3e-5, 0.01)
+    dtype, _ = resolve_amp('auto', device)
+    args = TrainingArguments(output_dir=str(out_dir), per_device_train_batch_size=batch_size, gradient_accumulation_steps=accumulation,
+                             max_steps=steps, max_grad_norm=1.0, report_to='none', save_strategy='no', eval_strategy='no',
+                             logging_strategy='no', disable_tqdm=True, dataloader_num_workers=0, remove_unused_columns=False,
+                             use_cpu=not str(device).startswith('cuda'), bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16, seed=42)
+    times = []
+    class StepTimes(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw): times.append(time.perf_counter())
+    sched = get_linear_schedule_with_warmup(opt, math.ceil(0.05 * steps), steps)
+    Trainer(model=WithLoss(model), args=args, train_dataset=ds, data_collator=PadCollate(tok.pad_token_id or 0),
+            optimizers=(opt, sched), callbacks=[StepTimes()]).train()
+    return times
+
+def _project_step_times(split_dir, model_name_or_path, device, steps, batch_size, accumulation, total_max_len, out_dir):
+    "Times at the end of each optimizer step of the project's `train`."
+    from ai4code_nb.model import DEFAULT_MODEL
+    from ai4code_nb.train import train
+    times = []
+    train(train_mark_path=str(Path(split_dir)/'train_mark.csv'), train_features_path=str(Path(split_dir)/'train_fts.json'),
+          val_mark_path='', model_name_or_path=str(model_name_or_path or DEFAULT_MODEL), output_dir=str(out_dir),
+          total_max_len=total_max_len, batch_size=batch_size, accumulation_steps=accumulation, max_steps=steps,
+          n_workers=0, device=str(device), progress=False, callbacks=[lambda info: times.append(time.perf_counter())])
+    return times
+
+def bench_trainer(data_dir=None, model_name_or_path=None, device='cpu', # as `bench_train`
+                  quick=False,      # fewer steps and rounds
+                  steps=None,       # optimizer steps per run (default 8; 5 with `quick`)
+                  runs=None,        # runs of each side, alternating (default 2; 1 with `quick`)
+                  batch_size=4, accumulation=2, total_max_len=128, # the same on both sides
+                 ) -> tuple: # (figures, details)
+    "Training rows/s of the project's loop against the Hugging Face Trainer's."
+    steps, runs = steps or (5 if quick else 8), runs or (1 if quick else 2)
+    if str(device).startswith('cuda') and model_name_or_path is None:
+        raise ValueError('bench_trainer on CUDA needs a model folder (the codebert-base-sized model is not saved)')
+    work = bench_split(data_dir)
+    try:
+        sides = {'project': _project_step_times, 'hf_trainer': _trainer_step_times}
+        intervals = {k: [] for k in sides}
+        for r in range(runs):
+            for k in (list(sides) if r % 2 == 0 else list(sides)[::-1]):
+                t = sides[k](work, model_name_or_path, device, steps, batch_size, accumulation, total_max_len, work/f'out_{k}_{r}')
+                intervals[k] += np.diff(t[:-1]).tolist()   # after the first step; without the last (the project's checkpoint)
+        med = {k: statistics.median(v) for k, v in intervals.items()}
+        rows = batch_size * accumulation
+        figures = {'train_speed_vs_hf_trainer': med['hf_trainer'] / med['project']}
+        details = {'steps': steps, 'runs': runs, 'batch': batch_size, 'accumulation': accumulation, 'total_max_len': total_max_len,
+                   'step_seconds': intervals, 'rows_per_s': {k: rows / v for k, v in med.items()},
+                   'optimizer': 'make_optimizer adamw (fused), lr 3e-5, linear warmup 5%, clip 1.0', 'workers': 0,
+                   'load_average': os.getloadavg()}
+        return figures, details
+    finally: shutil.rmtree(work, ignore_errors=True)
+
+# %% ../nbs/09_bench.ipynb #a87002a9
+BENCHES = {'preprocess': bench_preprocess, 'dataset': bench_dataset, 'train': bench_train, 'memory': bench_memory,
+           'infer': bench_infer, 'trainer': bench_trainer,
+           'preprocess_140k': bench_preprocess_140k}
 
 def bench_device() -> str:
     "`cpu`, or `cuda-<gpu name>` when torch sees a GPU."
@@ -187,42 +654,49 @@ def _version(package):
     try: return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError: return None
 
-# %% ../nbs/09_bench.ipynb #c51bfa46
+# %% ../nbs/09_bench.ipynb #f9c0266d
 def run_benches(names=('preprocess',), # benchmark groups to run, from `BENCHES`
                 out=None, # results file; default `bench/results-<device>.json`
                 command=None, # the command line to record
-                **kwargs, # passed to every benchmark (`data_dir`, `repeats`, ...)
+                **kwargs, # passed to every benchmark that takes them (`data_dir`, `repeats`, `quick`, `device`, ...)
                ) -> dict: # the results written
     "Run benchmark groups and merge their figures and details into the results JSON file."
+    if list(names) == ['all']: names = list(BENCHES)
     unknown = [n for n in names if n not in BENCHES]
     if unknown: raise ValueError(f'unknown benchmark {unknown[0]!r} (known: {", ".join(BENCHES)})')
-    device = bench_device()
+    device = 'cpu' if kwargs.get('device') == 'cpu' else bench_device()
     out = Path(out or f'bench/results-{device}.json')
     results = json.loads(out.read_text()) if out.is_file() else {}
     results.update(device=device, **{p: _version(p) for p in ('torch', 'transformers', 'bitsandbytes')})
     results.setdefault('figures', {}); results.setdefault('details', {})
-    for name in names:
-        figures, details = BENCHES[name](**kwargs)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for name in names:   # written after every group, so a later group's failure keeps the earlier ones' figures
+        takes = inspect.signature(BENCHES[name]).parameters
+        figures, details = BENCHES[name](**{k: v for k, v in kwargs.items() if k in takes})
         results['figures'].update(figures)
         results['details'][name] = {'command': command, 'when': datetime.now(timezone.utc).isoformat(timespec='seconds'),
                                     'python': platform.python_version(), 'pandas': pd.__version__,
                                     'machine': f'{platform.machine()}, {os.cpu_count()} CPUs', **details}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out, json.dumps(results, indent=1).encode())
+        write_atomic(out, json.dumps(results, indent=1).encode())
     return results
 
-# %% ../nbs/09_bench.ipynb #2ca6dab5
+# %% ../nbs/09_bench.ipynb #0c45194c
 @call_parse
-def bench_cli(only:str='preprocess', # comma-separated benchmark groups to run
+def bench_cli(only:str='preprocess', # comma-separated benchmark groups to run (preprocess, dataset, train, memory, infer, trainer), or `all`
               data_dir:str=None, # Kaggle-layout folder of real notebooks (default: the bundled sample)
               out:str=None, # results file (default: bench/results-<device>.json)
-              quick:bool=False, # fewer rounds and sizes
+              quick:bool=False, # fewer rounds, sizes, rows and smaller batches
               n_notebooks:int=4200, # notebooks the preprocessing figure is measured on
+              device:str='auto', # the model benchmarks' device: `auto`, `cpu` or `cuda`
+              model:str=None, # encoder folder for the model benchmarks (default: all-MiniLM-L6-v2; on CUDA a codebert-base-sized model)
              ):
     "Measure the package against the original's approach and write the figures to a JSON file."
     if data_dir and not Path(data_dir).is_dir(): raise SystemExit(f'ai4code_bench: error: {data_dir}: no such folder')
+    if device == 'auto': device = 'cuda' if bench_device() != 'cpu' else 'cpu'
+    if device.startswith('cuda') and bench_device() == 'cpu': raise SystemExit('ai4code_bench: error: --device cuda, but torch sees no GPU')
     opts = dict(repeats=3, sizes=(1050,)) if quick else {}
     command = 'ai4code_bench ' + ' '.join(sys.argv[1:])
-    try: res = run_benches(only.split(','), out, command, data_dir=data_dir, n_notebooks=n_notebooks, **opts)
+    try: res = run_benches(only.split(','), out, command, data_dir=data_dir, n_notebooks=n_notebooks, quick=quick,
+                           device=device, model_name_or_path=model, **opts)
     except (OSError, ValueError) as e: raise SystemExit(f'ai4code_bench: error: {e}') from None
     for name, value in res['figures'].items(): print(f'{name}: {value:.3g}')
