@@ -11,10 +11,10 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
 nb_path, readme_path = root/'nbs'/'index.ipynb', root/'README.md'
-directive = re.compile(r'^\s*#\|\s*(\w[\w-]*)')
+directive = re.compile(r'^\s*#\|\s*(\w[\w-]*):?\s*(.*)$')
 
 def directives(src):
-    return {m.group(1) for l in src.splitlines() if (m := directive.match(l))}
+    return {m.group(1): m.group(2).strip().lower() for l in src.splitlines() if (m := directive.match(l))}
 
 def code_body(src):
     return '\n'.join(l for l in src.splitlines() if not directive.match(l)).strip()
@@ -40,9 +40,10 @@ def render(nb):
                 if rest.strip(): blocks.append(rest.strip())
             elif src.strip(): blocks.append(src.strip())
         elif c['cell_type'] == 'code':
-            if directives(src) & {'hide', 'export', 'exporti', 'exports', 'default_exp'}: continue
+            d = directives(src)
+            if d.keys() & {'hide', 'export', 'exporti', 'exports', 'default_exp'}: continue
             body = code_body(src)
-            if body: blocks.append('``` python\n' + body + '\n```')
+            if body and d.get('echo') != 'false': blocks.append('``` python\n' + body + '\n```')
             blocks += outputs_md(c.get('outputs', []))
     return '\n\n'.join(blocks) + '\n'
 
