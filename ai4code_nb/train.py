@@ -131,10 +131,13 @@ def make_optimizer(model:nn.Module,  # the model (unwrapped)
         return torch.optim.AdamW(groups, lr=lr, fused=fused)
     if name not in ('adamw8bit', 'adam8bit'): raise ValueError(f"optimizer must be adamw, adamw8bit or adam8bit, not {name!r}")
     import bitsandbytes as bnb
-    manager = bnb.optim.GlobalOptimManager.get_instance()
+    opt = (bnb.optim.AdamW8bit if name == 'adamw8bit' else bnb.optim.Adam8bit)(groups, lr=lr)
+    # the overrides go to a manager of this optimizer's own, not bnb's process-wide one, whose overrides
+    # (kept by parameter position) would leak into every later 8-bit optimizer of the process
+    opt.mng = object.__new__(bnb.optim.GlobalOptimManager); opt.mng.initialize()
     for mod in model.modules():   # 8-bit state for embeddings is unstable: keep theirs at 32 bits
-        if isinstance(mod, nn.Embedding): manager.register_module_override(mod, 'weight', {'optim_bits': 32})
-    return (bnb.optim.AdamW8bit if name == 'adamw8bit' else bnb.optim.Adam8bit)(groups, lr=lr)
+        if isinstance(mod, nn.Embedding): opt.mng.register_module_override(mod, 'weight', {'optim_bits': 32})
+    return opt
 
 # %% ../nbs/06_train.ipynb #b95f1ce3
 def optimizer_step(params,              # the parameters whose gradients to clip
