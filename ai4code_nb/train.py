@@ -207,7 +207,7 @@ def _unwrap(model): return getattr(model, 'module', model)
 
 # %% ../nbs/06_train.ipynb #4dd7381c
 def train(cfg:TrainConfig=None, # the settings; keyword arguments override its fields
-          callbacks=(),         # functions called as `f(info)` after every optimizer step (main process)
+          callbacks=(),         # functions called as `f(info)` after every optimizer step (main process); info: step, epoch, loss, lr, model, val_tau (None unless validated at this step)
           wrap=None,            # called once as `wrap(model)` on the device; default under torchrun: DistributedDataParallel
           **kwargs) -> dict:
     "Train a `MarkdownModel` as `cfg` says; returns the history, the best validation tau and the checkpoint folders"
@@ -343,7 +343,8 @@ def train(cfg:TrainConfig=None, # the settings; keyword arguments override its f
             if (cfg.eval_steps > 0 and step % cfg.eval_steps == 0) or next_batch == 0 or done: validate()
             if (cfg.save_steps > 0 and step % cfg.save_steps == 0) or next_batch == 0 or done: checkpoint('last')
             for f in callbacks:
-                if main: f({'step': step, 'epoch': epoch, 'loss': history[-1]['loss'], 'model': _unwrap(model)})
+                if main: f({'step': step, 'epoch': epoch, 'loss': history[-1]['loss'], 'lr': history[-1]['lr'], 'model': _unwrap(model),
+                            'val_tau': evals[-1]['val_tau'] if evals and evals[-1]['step'] == step else None})
             if done: break
             t0 = time.perf_counter()                  # rows/s counts training time only
     bar.close()

@@ -12,10 +12,13 @@ from .data import load_cells, read_orders, sample_dir
 from .metrics import kendall_tau_per_notebook
 from .sampler import order_rows
 from .predict import markdown_spread_evenly, order_from_scores, validate_submission
+import io
+from IPython.display import Image, display
 
 # %% auto #0
 __all__ = ['SORT_ORDERS', 'true_orders', 'read_submission', 'misplaced_markdown', 'notebook_rows', 'notebook_summary',
-           'notebook_options', 'cell_html', 'render_notebook_html', 'NotebookViewer', 'show_viewer']
+           'notebook_options', 'cell_html', 'render_notebook_html', 'NotebookViewer', 'show_viewer', 'smooth_curve',
+           'TrainingPlot']
 
 # %% ../nbs/11_viewer.ipynb #1985697c
 def true_orders(cells:pd.DataFrame, # cells table with true ranks: id, cell_id, rank
@@ -220,3 +223,63 @@ def show_viewer(predicted=None,         # {id: [cell_id, ...]}, an `id,cell_orde
     viewer = NotebookViewer(cells, predicted, sort=sort, max_lines=max_lines)
     display(viewer.widget)
     return viewer
+
+# %% ../nbs/11_viewer.ipynb #01a1ce69
+def smooth_curve(values:list,   # the raw values, in order
+                 beta:float=0.9 # exponential smoothing weight of the past (0: no smoothing)
+                ) -> list:
+    "Bias-corrected exponential moving average of `values`, as training loss curves are usually smoothed"
+    out, avg = [], 0.0
+    for i, v in enumerate(values, 1):
+        avg = beta * avg + (1 - beta) * v
+        out.append(avg / (1 - beta ** i) if beta else v)
+    return out
+
+# %% ../nbs/11_viewer.ipynb #f5eab700
+class TrainingPlot:
+    "A live loss / validation-tau plot: `train(cfg, callbacks=[plot])` after `display(plot.widget)`"
+    def __init__(self, every:int=10,   # redraw every this many optimizer steps (and whenever a validation tau arrives)
+                 smooth:float=0.9,     # exponential smoothing of the loss line (0: none)
+                 figsize=(10, 3.5)):   # matplotlib figure size in inches
+        self.every, self.smooth, self.figsize = max(1, every), smooth, figsize
+        self.steps, self.losses, self.lrs, self.val_steps, self.val_taus = [], [], [], [], []
+        self.redraws, self.png, self.widget = 0, None, widgets.Output()
+
+    def __call__(self, info:dict): self.update(info)
+
+    def update(self, info:dict):   # `train`'s per-step info: step, loss; optional lr, val_tau
+        "Append one optimizer step's numbers; redraw every `every` steps and at each validation"
+        self.steps.append(int(info['step'])); self.losses.append(float(info['loss']))
+        self.lrs.append(float(info['lr']) if info.get('lr') is not None else None)
+        tau = info.get('val_tau')
+        if tau is not None: self.val_steps.append(int(info['step'])); self.val_taus.append(float(tau))
+        if tau is not None or self.steps[-1] % self.every == 0: self.redraw()
+
+    def draw(self):
+        "A matplotlib figure of the history so far: loss (raw, smoothed; lr on a twin axis) and validation tau"
+        import matplotlib.pyplot as plt
+        fig, (ax, ax_tau) = plt.subplots(1, 2, figsize=self.figsize)
+        ax.plot(self.steps, self.losses, color='tab:blue', alpha=0.3, label='loss')
+        ax.plot(self.steps, smooth_curve(self.losses, self.smooth), color='tab:blue', label='smoothed')
+        ax.set_xlabel('optimizer step'); ax.set_ylabel('loss'); ax.legend(loc='upper right')
+        lr_pts = [(s, lr) for s, lr in zip(self.steps, self.lrs) if lr is not None]
+        if lr_pts:
+            ax_lr = ax.twinx(); ax_lr.plot(*zip(*lr_pts), color='tab:gray', ls='--', lw=1); ax_lr.set_ylabel('lr')
+        ax_tau.plot(self.val_steps, self.val_taus, 'o-', color='tab:green')
+        ax_tau.set_xlabel('optimizer step'); ax_tau.set_ylabel('validation Kendall tau')
+        if self.steps: ax_tau.set_xlim(ax.get_xlim())
+        fig.tight_layout()
+        return fig
+
+    def redraw(self):
+        "Render `draw()` as a PNG into `widget`, replacing the previous one, and close the figure"
+        import matplotlib.pyplot as plt
+        fig = self.draw(); buf = io.BytesIO()
+        try: fig.savefig(buf, format='png', dpi=80)
+        finally: plt.close(fig)
+        self.png = buf.getvalue()
+        self.widget.clear_output(wait=True)
+        with self.widget: display(Image(self.png))
+        self.redraws += 1
+
+    def _ipython_display_(self): display(self.widget)
