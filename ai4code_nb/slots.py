@@ -17,7 +17,7 @@ from .sampler import order_rows
 from .metrics import kendall_tau
 from .predict import order_from_scores
 from .dataset import ModelLoadError, load_tokenizer, LengthSortedBatchSampler
-from .model import DEFAULT_MODEL, load_encoder, pool, resolve_amp, replace_dir
+from .model import DEFAULT_MODEL, load_encoder, pool, resolve_amp, atomic_dir
 from .train import make_optimizer, optimizer_step, seed_everything
 
 # %% auto #0
@@ -356,15 +356,11 @@ def save_slot_model(model:SlotModel, # the trained model
                     extra:dict=None, # anything else to record (e.g. validation tau)
                    ) -> Path:
     "Write the slot model's weights and config to `path`, through a temporary folder and a rename"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    try:
+    with atomic_dir(path) as tmp:
         save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp/SLOT_WEIGHTS)
         conf = {'method': 'slots', 'dim': model.dim, **asdict(cfg), 'encoder': encoder_name(cfg.encoder), **(extra or {})}
         (tmp/SLOT_CONFIG).write_text(json.dumps(conf, indent=1))
-        replace_dir(tmp, path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return Path(path)
 
 def load_slot_model(path) -> tuple: # (SlotModel in eval mode, SlotConfig)
     "A slot model and its settings from a folder written by `save_slot_model`; `ModelLoadError` if it is not one"

@@ -18,7 +18,7 @@ from .metrics import kendall_tau
 from .predict import order_from_scores, markdown_spread_evenly
 from .dataset import ModelLoadError, load_tokenizer, read_split, PadCollate
 from .distributed import setup_distributed
-from .model import (DEFAULT_MODEL, MarkdownModel, load_encoder, load_model, write_model_files, replace_dir,
+from .model import (DEFAULT_MODEL, MarkdownModel, load_encoder, load_model, write_model_files, atomic_dir,
                               resolve_amp, predict_pct_ranks, dataset_for_model)
 
 # %% auto #0
@@ -180,16 +180,12 @@ def save_checkpoint(path,           # the checkpoint folder (replaced atomically
                     state:dict,     # optimizer, scheduler, scaler state dicts, step, epoch, RNG state, config...
                    ) -> Path:
     "Write model folder (`save_model`'s files) and `trainer_state.pt` to a temporary folder, then rename it to `path`"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    try:
+    with atomic_dir(path) as tmp:
         write_model_files(model, tmp, tokenizer)
         torch.save(state, tmp/TRAINER_STATE)
         summary = {k: state[k] for k in ('step', 'epoch', 'next_batch', 'best_tau', 'skipped_steps', 'evals') if k in state}
         (tmp/'trainer_state.json').write_text(json.dumps(summary, indent=1))
-        replace_dir(tmp, path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return Path(path)
 
 def load_trainer_state(path) -> dict:
     "The training state saved in checkpoint `path`; a clear error if it is not a resumable checkpoint"
