@@ -312,6 +312,7 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
                 val_items:list=None,    # validation items, to report tau after each epoch
                 val_cells:pd.DataFrame=None, # the validation cells table (with ranks), for tau
                 progress=True,          # show a progress bar
+                callbacks=(),           # functions called as `f(info)` after every optimizer step, as `train` does (e.g. `TrainingPlot`)
                ) -> tuple: # (trained model in eval mode, history: list of per-epoch dicts)
     "Train a `SlotModel` on precomputed notebook tensors, one notebook per optimizer step"
     cfg = cfg or SlotConfig()
@@ -323,26 +324,30 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
     total = cfg.epochs * len(items)
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total), total)
     bar = tqdm(total=total, desc='train slots', unit='nb', disable=not progress, mininterval=0.5)
-    with torch_threads(1): history = _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar)
+    with torch_threads(1): history = _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar, callbacks)
     bar.close()
     return model.eval(), history
 
-def _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar):
+def _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar, callbacks=()):
     "The epochs of `train_slots`: one notebook per optimizer step, validation tau after each epoch"
-    rng, history = random.Random(cfg.seed), []
+    rng, history, step = random.Random(cfg.seed), [], 0
     for epoch in range(cfg.epochs):
         order = list(range(len(items))); rng.shuffle(order)
         t0, losses = time.perf_counter(), []
-        for i in order:
+        for j, i in enumerate(order):
             loss = slot_loss(model, items[i], cfg.prior_weight)
             loss.backward()
+            lr = scheduler.get_last_lr()[0]
             _, skipped = optimizer_step(model.parameters(), optimizer, None, cfg.max_grad_norm)
             if not skipped: scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item()); bar.update(1)
+            losses.append(loss.item()); bar.update(1); step += 1
+            tau = None
+            if j == len(order) - 1 and val_items and val_cells is not None:
+                tau = orders_tau(val_cells, order_from_scores(val_cells, slot_scores(model, val_items)))
+            for f in callbacks: f({'step': step, 'epoch': epoch + 1, 'loss': losses[-1], 'lr': lr, 'model': model, 'val_tau': tau})
         rec = {'epoch': epoch + 1, 'loss': float(np.mean(losses)), 'seconds': time.perf_counter() - t0}
-        if val_items and val_cells is not None:
-            rec['val_tau'] = orders_tau(val_cells, order_from_scores(val_cells, slot_scores(model, val_items)))
+        if tau is not None: rec['val_tau'] = tau
         bar.set_postfix({k: f'{v:.4f}' for k, v in rec.items() if k in ('loss', 'val_tau')})
         history.append(rec)
     return history
