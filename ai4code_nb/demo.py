@@ -13,12 +13,12 @@ from .data import (load_cells, read_cells_csv, read_ipynb, sample_dir, NotebookE
 from .sampler import notebook_features
 from .preprocess import preprocess
 from .metrics import kendall_tau
-from .predict import order_from_scores, markdown_spread_evenly, constant_rank, write_submission
+from .predict import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
 from .dataset import ModelLoadError, load_tokenizer
 from .model import HEAD_CONFIG, load_model, dataset_for_model, predict_pct_ranks
 from .train import TrainConfig, train
 from .slots import (SLOT_CONFIG, SlotConfig, CellEmbedder, embed_cells, embedding_text, notebook_items,
-                              train_slots, slot_scores, cosine_scores, orders_tau, save_slot_model, predict_slots, encoder_path)
+                              train_slots, slot_scores, cosine_scores, save_slot_model, predict_slots, encoder_path)
 
 # %% auto #0
 __all__ = ['checkpoint_method', 'predict_pointwise', 'predict_notebooks', 'predict_folder', 'predict_cli', 'reorder_notebook',

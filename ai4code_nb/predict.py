@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .data import atomic_file
 from .sampler import order_rows
+from .metrics import kendall_tau
 
 # %% auto #0
-__all__ = ['order_from_scores', 'markdown_spread_evenly', 'constant_rank', 'validate_submission', 'write_submission']
+__all__ = ['order_from_scores', 'markdown_spread_evenly', 'constant_rank', 'validate_submission', 'write_submission',
+           'orders_tau']
 
 # %% ../nbs/07_predict.ipynb #97e44e28
 def _md_score_array(cells, md, md_scores):
@@ -124,3 +126,11 @@ def write_submission(orders,                  # {id: [cell_id, ...]}
         f.write(b'id,cell_order\n')
         f.writelines(f"{i},{' '.join(map(str, order))}\n".encode() for i, order in orders.items())
     return path
+
+# %% ../nbs/07_predict.ipynb #782aa789
+def orders_tau(cells:pd.DataFrame, # cells table with true ranks
+               orders:dict,        # {id: [cell_id, ...]} predicted
+              ) -> float:
+    "Kendall tau of predicted orders against the table's true ranks"
+    truth = cells.sort_values(['id', 'rank'], kind='stable').groupby('id', sort=False)['cell_id'].agg(list)
+    return kendall_tau([truth[i] for i in orders], list(orders.values()))

@@ -15,7 +15,7 @@ from transformers import get_linear_schedule_with_warmup
 from .data import clean_markdown, write_atomic
 from .sampler import order_rows
 from .metrics import kendall_tau
-from .predict import order_from_scores
+from .predict import order_from_scores, orders_tau
 from .dataset import ModelLoadError, load_tokenizer, LengthSortedBatchSampler
 from .model import DEFAULT_MODEL, load_encoder, pool, resolve_amp, atomic_dir
 from .train import make_optimizer, optimizer_step, seed_everything
@@ -23,9 +23,8 @@ from .train import make_optimizer, optimizer_step, seed_everything
 # %% auto #0
 __all__ = ['DEFAULT_ENCODER', 'N_CUES', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text', 'encoder_path', 'encoder_name',
            'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity', 'markdown_cues', 'notebook_items',
-           'SlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_scores', 'cosine_scores', 'orders_tau',
-           'SlotConfig', 'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model',
-           'predict_slots']
+           'SlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_scores', 'cosine_scores', 'SlotConfig',
+           'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -267,14 +266,6 @@ def cosine_scores(items:list) -> pd.Series:
     out = [pct_from_code_index((it['M'] @ it['C'].T).argmax(1).numpy() - 0.5 if it['n'] else np.full(len(it['md_index']), -0.5),
                                it['n']) for it in items]
     return pd.Series(np.concatenate(out) if out else [], index=np.concatenate(idx) if idx else [], dtype=float)
-
-# %% ../nbs/08_slots.ipynb #2130fcec
-def orders_tau(cells:pd.DataFrame, # cells table with true ranks
-               orders:dict,        # {id: [cell_id, ...]} predicted
-              ) -> float:
-    "Kendall tau of predicted orders against the table's true ranks"
-    truth = cells.sort_values(['id', 'rank'], kind='stable').groupby('id', sort=False)['cell_id'].agg(list)
-    return kendall_tau([truth[i] for i in orders], list(orders.values()))
 
 # %% ../nbs/08_slots.ipynb #7792c04d
 @dataclass

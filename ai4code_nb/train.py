@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 from .data import read_cells_csv, warning_line
 from .metrics import kendall_tau
-from .predict import order_from_scores, markdown_spread_evenly
+from .predict import order_from_scores, markdown_spread_evenly, orders_tau
 from .dataset import ModelLoadError, load_tokenizer, read_split, PadCollate
 from .distributed import setup_distributed
 from .model import (DEFAULT_MODEL, MarkdownModel, load_encoder, load_model, write_model_files, atomic_dir,
@@ -167,9 +167,7 @@ def validation_tau(cells:pd.DataFrame, # all cells of the validation notebooks: 
     md = (cells['cell_type'] == 'markdown').to_numpy()
     md_scores = s.reindex(pd.MultiIndex.from_arrays([cells['id'][md], cells['cell_id'][md]])).to_numpy()
     if np.isnan(md_scores).any(): raise ValueError(f"{np.isnan(md_scores).sum()} markdown cells of the validation notebooks have no prediction")
-    pred = order_from_scores(cells, md_scores)
-    truth = cells.sort_values(['id', 'rank'], kind='stable').groupby('id', sort=False)['cell_id'].agg(list)
-    return kendall_tau([truth[i] for i in pred], list(pred.values()))
+    return orders_tau(cells, order_from_scores(cells, md_scores))
 
 # %% ../nbs/06_train.ipynb #3b2c1512
 TRAINER_STATE = 'trainer_state.pt'
