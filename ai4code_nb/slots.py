@@ -21,10 +21,11 @@ from .model import DEFAULT_MODEL, load_encoder, pool, resolve_amp, atomic_dir
 from .train import make_optimizer, optimizer_step, seed_everything
 
 # %% auto #0
-__all__ = ['DEFAULT_ENCODER', 'N_CUES', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text', 'encoder_path', 'encoder_name',
-           'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity', 'markdown_cues', 'notebook_items',
-           'SlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_scores', 'cosine_scores', 'SlotConfig',
-           'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
+__all__ = ['DEFAULT_ENCODER', 'N_CUES', 'N_CODE_CUES', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text', 'encoder_path',
+           'encoder_name', 'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity', 'markdown_cues',
+           'code_cues', 'notebook_items', 'SlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_scores',
+           'cosine_scores', 'SlotConfig', 'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model',
+           'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -163,6 +164,20 @@ def markdown_cues(text:str) -> list:
 
 N_CUES = len(markdown_cues(''))
 
+_BARE_EXPR = re.compile(r'^[A-Za-z_][\w\.]*(\(.*\))?(\[.*\])?$')
+
+def code_cues(text:str) -> list:
+    "Eight numbers describing a code cell's form: imports first, definitions, length, a displayed last line, plots, printing, empty, magic"
+    s = text.strip()
+    lines = [l.strip() for l in s.split('\n') if l.strip() and not l.strip().startswith('#')]
+    first, last = (lines[0], lines[-1]) if lines else ('', '')
+    return [float(x) for x in (
+        first.startswith(('import ', 'from ')), 'def ' in s or 'class ' in s, math.log1p(len(s)) / 8,
+        bool(_BARE_EXPR.match(last)) and '=' not in last,     # a bare expression: the notebook shows its value
+        'plt.' in s or 'plot(' in s or '.show()' in s, 'print(' in last, len(s) == 0, first.startswith('%'))]
+
+N_CODE_CUES = len(code_cues(''))
+
 # %% ../nbs/08_slots.ipynb #58913b34
 def notebook_items(cells:pd.DataFrame, # cells table: id, cell_id, cell_type, source (, rank, pct_rank); unique index
                    embeddings:np.ndarray, # one vector per row of `cells` (`embed_cells`)
@@ -183,7 +198,8 @@ def notebook_items(cells:pd.DataFrame, # cells table: id, cell_id, cell_type, so
         item = dict(id=ids[a], md_index=index[md], n=len(code),
                     M=torch.from_numpy(embeddings[o[md]]), C=torch.from_numpy(embeddings[o[code]]),
                     L=torch.from_numpy(lexical_similarity(src[md].tolist(), src[code].tolist())),
-                    cues=torch.tensor([markdown_cues(s) for s in src[md]], dtype=torch.float32))
+                    cues=torch.tensor([markdown_cues(s) for s in src[md]], dtype=torch.float32),
+                    K=torch.tensor([code_cues(s) for s in src[code]], dtype=torch.float32).reshape(len(code), N_CODE_CUES))
         if known:   # slot of a markdown cell = code cells ranked before it
             item['slot'] = torch.from_numpy(np.searchsorted(np.sort(rank[code]), rank[md]))
             item['pct'] = torch.from_numpy(pct[md])
@@ -204,14 +220,29 @@ class SlotModel(nn.Module):
     def __init__(self, dim:int=384, # embedding width of the encoder
                  rank:int=64,       # rank of the bilinear markdown x code terms
                  hidden:int=32,     # width of the slot MLP
+                 context:int=4,     # similarities to code cells up to this many places ahead and behind (1: neighbours only)
+                 slot_features:bool=True, # read what the slot looks like (code novelty, code cues, markdown ratio)
                 ):
         super().__init__()
-        self.dim, self.rank, self.hidden = dim, rank, hidden
+        self.dim, self.rank, self.hidden, self.context, self.slot_features = dim, rank, hidden, context, slot_features
         self.u_next, self.v_next, self.u_prev, self.v_prev = (nn.Linear(dim, rank) for _ in range(4))
         self.prior = nn.Sequential(nn.Linear(dim + N_CUES, 64), nn.GELU(), nn.Linear(64, 1))
-        self.mlp = nn.Sequential(nn.Linear(15 + N_CUES, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        n_in = 15 + 4 * (context - 1) + N_CUES + (3 + 2 * N_CODE_CUES if slot_features else 0)
+        self.mlp = nn.Sequential(nn.Linear(n_in, hidden), nn.GELU(), nn.Linear(hidden, 1))
 
-    def forward(self, M, C, L, cues) -> tuple: # (slot logits (m, n+1), predicted pct_rank (m,))
+    def _slot_features(self, M, C, K) -> torch.Tensor: # (n+1, 3 + 2 * N_CODE_CUES)
+        "Features of each slot whatever the markdown: novelty between its two code cells, their code cues, markdown ratio"
+        m, n = M.shape[0], C.shape[0]
+        novelty = torch.zeros(n + 1, dtype=M.dtype)
+        if n > 1: novelty[1:n] = 1 - (C[1:] * C[:-1]).sum(1)
+        novelty_z = torch.zeros_like(novelty)
+        if n > 2: novelty_z[1:n] = (novelty[1:n] - novelty[1:n].mean()) / (novelty[1:n].std(unbiased=False) + 1e-4)
+        K = K if K is not None else torch.zeros(n, N_CODE_CUES, dtype=M.dtype)
+        ratio = torch.full((n + 1, 1), math.log1p(m / max(n, 1)), dtype=M.dtype)
+        return torch.cat([novelty[:, None], novelty_z[:, None], F.pad(K, (0, 0, 0, 1)), F.pad(K, (0, 0, 1, 0)), ratio], 1)
+
+    def forward(self, M, C, L, cues, K=None) -> tuple: # (slot logits (m, n+1), predicted pct_rank (m,))
+        "Slot logits from markdown `M`, code `C`, lexical `L`, markdown cues and code cues `K` (n x `N_CODE_CUES`)"
         m, n = M.shape[0], C.shape[0]
         S = M @ C.T                                                     # encoder cosines, m x n
         Sz, Lz = _zscore(S), _zscore(L)
@@ -222,9 +253,13 @@ class SlotModel(nn.Module):
         first[0] = last[-1] = 1
         best_cos = (_next(Sz) == _next(Sz).max(1, keepdim=True).values).to(M.dtype)
         best_lex = ((_next(L) == _next(L).max(1, keepdim=True).values) & (_next(L) > 0)).to(M.dtype)
-        feats = torch.stack([_next(S), _prev(S), _next(Sz), _prev(Sz), _next(L), _prev(L), _next(Lz), _prev(Lz),
-                             gap.abs(), gap ** 2, pos, last.expand(m, -1), first.expand(m, -1), best_cos, best_lex], -1)
-        feats = torch.cat([feats, cues[:, None, :].expand(-1, n + 1, -1)], -1)
+        near = [_next(S), _prev(S), _next(Sz), _prev(Sz), _next(L), _prev(L), _next(Lz), _prev(Lz)]
+        for d in range(2, self.context + 1):   # code cell k+d-1 ahead of slot k, code cell k-d behind it
+            near += [F.pad(X, (0, d))[:, d - 1:] for X in (Sz, Lz)] + [F.pad(X, (d, 0))[:, :n + 1] for X in (Sz, Lz)]
+        feats = torch.stack(near + [gap.abs(), gap ** 2, pos, last.expand(m, -1), first.expand(m, -1), best_cos, best_lex], -1)
+        parts = [feats, cues[:, None, :].expand(-1, n + 1, -1)]
+        if self.slot_features: parts.append(self._slot_features(M, C, K)[None].expand(m, -1, -1))
+        feats = torch.cat(parts, -1)
         logits = self.mlp(feats).squeeze(-1)
         logits = logits + _next(self.u_next(M) @ self.v_next(C).T) / 8 + _prev(self.u_prev(M) @ self.v_prev(C).T) / 8
         return logits, p_hat
@@ -255,7 +290,7 @@ def slot_scores(model:SlotModel, # a trained slot model
     idx, out = [], []
     with torch_threads(1):
         for it in items:
-            logits, _ = model(it['M'], it['C'], it['L'], it['cues'])
+            logits, _ = model(it['M'], it['C'], it['L'], it['cues'], it.get('K'))
             idx.append(it['md_index']); out.append(pct_from_code_index(median_slot_scores(logits), it['n']))
     model.train(was)
     return pd.Series(np.concatenate(out) if out else [], index=np.concatenate(idx) if idx else [], dtype=float)
@@ -276,6 +311,8 @@ class SlotConfig:
     max_chars: int = 2000            # characters of each cell passed to the tokenizer
     rank: int = 64                   # rank of the bilinear terms
     hidden: int = 32                 # width of the slot MLP
+    context: int = 4                 # similarities to code cells up to this many places ahead and behind
+    slot_features: bool = True       # read what each slot looks like (code novelty, code cues)
     epochs: int = 4                  # passes over the training notebooks
     lr: float = 3e-3                 # peak learning rate
     weight_decay: float = 1e-2       # AdamW weight decay (none on biases)
@@ -295,7 +332,7 @@ class torch_threads:
 # %% ../nbs/08_slots.ipynb #2ce15044
 def slot_loss(model:SlotModel, item:dict, prior_weight=1.0) -> torch.Tensor:
     "Cross-entropy over the slots plus `prior_weight` x L1 of the pointwise pct_rank guess"
-    logits, p_hat = model(item['M'], item['C'], item['L'], item['cues'])
+    logits, p_hat = model(item['M'], item['C'], item['L'], item['cues'], item.get('K'))
     return F.cross_entropy(logits, item['slot']) + prior_weight * (p_hat - item['pct']).abs().mean()
 
 def train_slots(items:list,             # training `notebook_items` (with slots)
@@ -310,7 +347,7 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
     items = [it for it in items if 'slot' in it]
     if not items: raise ValueError('no training notebooks with markdown cells and known orders')
     seed_everything(cfg.seed)
-    model = SlotModel(items[0]['M'].shape[1], cfg.rank, cfg.hidden).train()
+    model = SlotModel(items[0]['M'].shape[1], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features).train()
     optimizer = make_optimizer(model, cfg.optimizer, cfg.lr, cfg.weight_decay)
     total = cfg.epochs * len(items)
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total), total)
@@ -345,6 +382,7 @@ def _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells,
 
 # %% ../nbs/08_slots.ipynb #e8b0d3cd
 SLOT_CONFIG, SLOT_WEIGHTS = 'slot_config.json', 'slot_model.safetensors'
+_BEFORE_CONTEXT = {'context': 1, 'slot_features': False}
 
 def save_slot_model(model:SlotModel, # the trained model
                     path,            # folder to write (replaced atomically if it exists)
@@ -364,8 +402,9 @@ def load_slot_model(path) -> tuple: # (SlotModel in eval mode, SlotConfig)
     if not path.is_dir(): raise ModelLoadError(f'{path}: no such checkpoint folder')
     if not (path/SLOT_CONFIG).is_file(): raise ModelLoadError(f'{path}: not a slot checkpoint (no {SLOT_CONFIG})')
     conf = json.loads((path/SLOT_CONFIG).read_text())
+    conf = {**_BEFORE_CONTEXT, **conf}   # checkpoints written before `context` and `slot_features` existed
     cfg = SlotConfig(**{f.name: conf[f.name] for f in fields(SlotConfig) if f.name in conf})
-    model = SlotModel(conf['dim'], cfg.rank, cfg.hidden)
+    model = SlotModel(conf['dim'], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features)
     try: model.load_state_dict(load_file(path/SLOT_WEIGHTS))
     except (OSError, RuntimeError) as e: raise ModelLoadError(f'{path}: unreadable {SLOT_WEIGHTS} ({str(e).splitlines()[0]})') from None
     return model.eval(), cfg
