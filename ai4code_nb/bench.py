@@ -533,17 +533,54 @@ def _predict_padded(model, ds, batch_size, pad_to, device, amp_dtype):
             model(b['input_ids'], b['attention_mask'], b['features'])
     if str(device).startswith('cuda'): torch.cuda.synchronize()
 
+def _embed_padded(embedder, texts, pad_to):
+    "Mean-pooled embeddings of `texts` in their order, every batch padded to `pad_to` tokens."
+    import torch
+    from ai4code_nb.model import pool, resolve_amp
+    dtype, _ = resolve_amp(embedder.amp, embedder.device)
+    out = []
+    with torch.inference_mode(), (torch.autocast(embedder.device.type, dtype=dtype) if dtype else nullcontext()):
+        for s in range(0, len(texts), embedder.batch_size):
+            enc = embedder.tokenizer(texts[s:s + embedder.batch_size], truncation=True, max_length=embedder.max_length,
+                                     padding='max_length', return_tensors='pt', return_token_type_ids=False)
+            x, mask = enc['input_ids'][:, :pad_to].to(embedder.device), enc['attention_mask'][:, :pad_to].to(embedder.device)
+            out.append(torch.nn.functional.normalize(pool(embedder.encoder(input_ids=x, attention_mask=mask).last_hidden_state.float(),
+                                                          mask, 'mean'), dim=-1).cpu().numpy())   # the copy waits for the GPU
+    return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
+
+def _bench_embed(work, model_name_or_path, device, n_cells, repeats):
+    "Figures and details of the default method's cell embedding: length-sorted dynamic padding against padding to max_length."
+    from ai4code_nb.slots import CellEmbedder, DEFAULT_ENCODER, embedding_text
+    cells = read_cells_csv(work/'train.csv')
+    cells = cells.sample(min(n_cells, len(cells)), random_state=0)
+    texts = [embedding_text(s, t) for s, t in zip(cells['source'].tolist(), cells['cell_type'].tolist())]
+    emb = CellEmbedder(model_name_or_path or DEFAULT_ENCODER, device=str(device))
+    warm = (emb._encode(texts[:8], False), _embed_padded(emb, texts[:8], emb.max_length))   # warm-up, and the same vectors
+    if not np.allclose(*warm, atol=1e-4): raise AssertionError('padded and dynamic embeddings differ')
+    t = time_alternating({'pad_max_length': partial(_embed_padded, emb, texts, emb.max_length),
+                          'dynamic': partial(emb._encode, texts, False)}, repeats, warmup=0)
+    med = {k: statistics.median(v) for k, v in t.items()}
+    lengths = np.array([len(i) for i in emb.tokenizer(texts, truncation=True, max_length=emb.max_length)['input_ids']])
+    figures = {'dynamic_padding_embed_speedup': med['pad_max_length'] / med['dynamic'], 'embed_cells_per_s': len(texts) / med['dynamic']}
+    details = {'cells': len(texts), 'max_length': emb.max_length, 'batch': emb.batch_size, 'repeats': repeats, 'seconds': t,
+               'cells_per_s': {k: len(texts) / v for k, v in med.items()},
+               'cell_tokens': {'mean': float(lengths.mean()), 'median': float(np.median(lengths)),
+                               'share_at_max_length': float((lengths >= emb.max_length).mean())}}
+    return figures, details
+
 def bench_infer(data_dir=None, model_name_or_path=None, device='cpu', # as `bench_train`
                 quick=False,     # fewer rows and rounds
                 n_rows=None,     # markdown rows predicted (default 256; 24 with `quick`)
                 batch_size=None, # rows per batch (default 16; 8 with `quick`)
                 rounds=None,     # timed rounds (default 3; 2 with `quick`)
+                n_cells=None,    # cells embedded for the default method's figures (default 1,024; 256 with `quick`)
                ) -> tuple: # (figures, details)
-    "Inference rows/s with length-sorted dynamic padding against padding every row to 512."
+    "Inference rows/s with length-sorted dynamic padding against padding every row to 512; the same for cell embeddings."
     import torch
     from ai4code_nb.dataset import MarkdownDataset, load_tokenizer, read_split
     from ai4code_nb.model import DEFAULT_MODEL, resolve_amp, predict_pct_ranks
     n_rows, bs = n_rows or (24 if quick else 256), batch_size or (8 if quick else 16)
+    n_cells = n_cells or (256 if quick else 1024)
     repeats = rounds or (2 if quick else 3)
     work = bench_split(data_dir)
     try:
@@ -566,7 +603,8 @@ def bench_infer(data_dir=None, model_name_or_path=None, device='cpu', # as `benc
                    'padded_tokens_dynamic_over_512': float(sum(lengths[np.argsort(-lengths, kind='stable')][::bs]
                                                             * np.diff(np.r_[np.arange(0, len(ds), bs), len(ds)])) / (512 * len(ds))),
                    'amp': str(amp_dtype) if amp_dtype else 'fp32', 'load_average': os.getloadavg()}
-        return figures, details
+        embed_figures, details['embed'] = _bench_embed(work, model_name_or_path, device, n_cells, repeats)
+        return {**figures, **embed_figures}, details
     finally: shutil.rmtree(work, ignore_errors=True)
 
 # %% ../nbs/09_bench.ipynb #f4a0e6e7
@@ -610,14 +648,22 @@ def _project_step_times(split_dir, model_name_or_path, device, steps, batch_size
           n_workers=0, device=str(device), progress=False, callbacks=[lambda info: times.append(time.perf_counter())])
     return times
 
+def _operator_seconds(fn, top=8) -> dict:
+    "Run `fn` under torch's CPU profiler: the seconds spent in operators in all, and in the `top` costliest."
+    from torch.profiler import profile, ProfilerActivity
+    with profile(activities=[ProfilerActivity.CPU]) as prof: fn()
+    ops = sorted(((e.key, e.self_cpu_time_total / 1e6) for e in prof.key_averages()), key=lambda kv: -kv[1])
+    return {'operator_seconds': sum(v for _, v in ops), 'top': dict(ops[:top])}
+
 def bench_trainer(data_dir=None, model_name_or_path=None, device='cpu', # as `bench_train`
                   quick=False,      # fewer steps and rounds
-                  steps=None,       # optimizer steps per run (default 8; 5 with `quick`)
-                  runs=None,        # runs of each side, alternating (default 2; 1 with `quick`)
+                  steps=None,       # optimizer steps per run (default 12; 8 with `quick`)
+                  runs=None,        # runs of each side, alternating (default 3; 2 with `quick`)
                   batch_size=4, accumulation=2, total_max_len=128, # the same on both sides
+                  profile_steps=4,  # on a CPU: one more run of each side this long under torch's profiler (0: none)
                  ) -> tuple: # (figures, details)
-    "Training rows/s of the project's loop against the Hugging Face Trainer's."
-    steps, runs = steps or (5 if quick else 8), runs or (1 if quick else 2)
+    "Training rows/s of the project's loop against the Hugging Face Trainer's; on a CPU, the operators each one ran."
+    steps, runs = steps or (8 if quick else 12), runs or (2 if quick else 3)
     if str(device).startswith('cuda') and model_name_or_path is None:
         raise ValueError('bench_trainer on CUDA needs a model folder (the codebert-base-sized model is not saved)')
     work = bench_split(data_dir)
@@ -635,6 +681,10 @@ def bench_trainer(data_dir=None, model_name_or_path=None, device='cpu', # as `be
                    'step_seconds': intervals, 'rows_per_s': {k: rows / v for k, v in med.items()},
                    'optimizer': 'make_optimizer adamw (fused), lr 3e-5, linear warmup 5%, clip 1.0', 'workers': 0,
                    'load_average': os.getloadavg()}
+        if profile_steps and not str(device).startswith('cuda'):   # the same operators, or not?
+            details['profile'] = {k: _operator_seconds(partial(f, work, model_name_or_path, device, profile_steps, batch_size,
+                                                               accumulation, total_max_len, work/f'prof_{k}'))
+                                  for k, f in sides.items()}
         return figures, details
     finally: shutil.rmtree(work, ignore_errors=True)
 
