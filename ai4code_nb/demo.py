@@ -22,7 +22,7 @@ from .slots import (SLOT_CONFIG, SlotConfig, CellEmbedder, embed_cells, embeddin
 
 # %% auto #0
 __all__ = ['checkpoint_method', 'predict_pointwise', 'predict_notebooks', 'predict_folder', 'predict_cli', 'reorder_notebook',
-           'reorder_cli', 'run_demo', 'hold_out_repository', 'demo_cli']
+           'reorder_cli', 'run_demo', 'hold_out_repository', 'leave_one_repository_out', 'demo_cli']
 
 # %% ../nbs/10_demo.ipynb #d35dcab3
 def checkpoint_method(path) -> str:
@@ -258,6 +258,45 @@ def _merge_results(path, key, result):
     data[key] = result
     write_atomic(path, (json.dumps(data, indent=1) + '\n').encode())
 
+# %% ../nbs/10_demo.ipynb #b5ac6f6a
+def leave_one_repository_out(data_dir,   # Kaggle-layout corpus with `sources.csv` (id, repo)
+                             work_dir,   # one folder per repository (split, embeddings, model, submission)
+                             cfg:SlotConfig=None, # the slot method's settings
+                             seed=0,     # seed of each run's validation split and training
+                             results_json=None, results_key='corpus_leave_one_repository_out', # record the result here
+                             progress=False, # show progress bars
+                             log=print,  # where to report each repository
+                            ) -> dict: # per repository and pooled test taus
+    "Hold out each repository in turn, train on the others, predict it; Kendall tau per repository and over all notebooks"
+    data_dir, work = Path(data_dir), Path(work_dir); work.mkdir(parents=True, exist_ok=True)
+    if not (data_dir/'sources.csv').is_file(): raise FileNotFoundError(f"{data_dir/'sources.csv'}: no such file (id, repo of each notebook)")
+    repos = pd.read_csv(data_dir/'sources.csv', dtype=str, keep_default_na=False)['repo'].value_counts().index.tolist()
+    t0, per, cache = time.perf_counter(), {}, work/'embeddings.npz'
+    for repo in repos:
+        d = work/''.join(c if c.isalnum() or c in '-_.' else '_' for c in repo)
+        shutil.rmtree(d, ignore_errors=True)
+        if hold_out_repository(data_dir, repo, d/'split')['test'] == 0:   # only in sources.csv, not in the orders
+            shutil.rmtree(d); continue
+        (d/'work').mkdir(parents=True)
+        if cache.is_file(): shutil.copy(cache, d/'work'/'embeddings.npz')
+        r = run_demo(d/'split'/'train', d/'split'/'test', d/'submission.csv', work_dir=d/'work', cfg=cfg, seed=seed,
+                     progress=progress, log=lambda msg: None)
+        shutil.copy(d/'work'/'embeddings.npz', cache)
+        truth = read_orders(d/'split'/'test'/'test_orders.csv')
+        per[repo] = {'notebooks': r['test_notebooks'], 'cell_pairs': sum(len(o) * (len(o) - 1) for o in truth.values()),
+                     'test_tau': r['test_tau'], 'seconds': r['seconds']['total']}
+        log(f"{repo}: {r['test_notebooks']} notebooks, test Kendall tau {r['test_tau']}")
+    total = sum(p['cell_pairs'] for p in per.values())
+    methods = list(next(iter(per.values()))['test_tau'])
+    result = {'data_dir': str(data_dir), 'notebooks': sum(p['notebooks'] for p in per.values()), 'repositories': per,
+              'pooled_test_tau': {m: round(sum(p['test_tau'][m] * p['cell_pairs'] for p in per.values()) / total, 4) for m in methods},
+              'seconds': round(time.perf_counter() - t0, 1),
+              'call': f"leave_one_repository_out({str(data_dir)!r}, {str(work)!r}, seed={seed})"}
+    log(f"all {result['notebooks']} notebooks, each predicted without its repository: {result['pooled_test_tau']}")
+    if results_json: _merge_results(results_json, results_key, result)
+    return result
+
+# %% ../nbs/10_demo.ipynb #1469a8c6
 @call_parse
 def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_orders.csv); default: the bundled real notebooks
              test_dir:str=None, # folder holding test/<id>.json; default: the bundled held-out notebooks

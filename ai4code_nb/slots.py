@@ -23,9 +23,9 @@ from .train import make_optimizer, optimizer_step, seed_everything
 # %% auto #0
 __all__ = ['DEFAULT_ENCODER', 'N_CUES', 'N_CODE_CUES', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text', 'encoder_path',
            'encoder_name', 'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity', 'markdown_cues',
-           'code_cues', 'notebook_items', 'SlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_scores',
-           'cosine_scores', 'SlotConfig', 'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model',
-           'load_slot_model', 'predict_slots']
+           'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'notebook_items', 'SlotModel', 'median_slot_scores',
+           'pct_from_code_index', 'slot_scores', 'cosine_scores', 'SlotConfig', 'torch_threads', 'slot_loss',
+           'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -179,6 +179,31 @@ def code_cues(text:str) -> list:
 N_CODE_CUES = len(code_cues(''))
 
 # %% ../nbs/08_slots.ipynb #58913b34
+_MD_ORDINAL_WORD = re.compile(r'^\s*(?:#+\s*)?(?:\**\s*)?(?:step|question|exercise|part|task)\s*(\d{1,3})\b', re.I)
+_MD_ORDINAL = re.compile(r'^\s*(?:#+\s*)?(?:\**\s*)?(?:(?:step|question|exercise|part|task|q)\s*\.?\s*)?(\d{1,3})\s*[\.\):]', re.I)
+
+def markdown_ordinal(text:str) -> int|None:
+    "The number a markdown cell opens with ('Step 3', '# 2) Compile', '3. Sort the values'), or None"
+    m = _MD_ORDINAL_WORD.match(text) or _MD_ORDINAL.match(text)
+    return int(m.group(1)) if m else None
+
+def monotone_in_ordinal(scores, # positions of a notebook's markdown cells
+                        ordinals:list, # `markdown_ordinal` of each (None: not numbered)
+                       ) -> np.ndarray:
+    "The positions with the numbered cells made non-decreasing in their numbers (pool adjacent violators); the others untouched"
+    out = np.array(scores, dtype=float)
+    idx = sorted((i for i, o in enumerate(ordinals) if o is not None), key=lambda i: (ordinals[i], out[i]))
+    blocks = []   # [sum, count, members]
+    for i in idx:
+        blocks.append([out[i], 1, [i]])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            total, count, members = blocks.pop()
+            blocks[-1][0] += total; blocks[-1][1] += count; blocks[-1][2] += members
+    for total, count, members in blocks:   # a pooled block: one place, its cells in number order
+        for r, i in enumerate(members): out[i] = total / count + 1e-4 * r
+    return out
+
+# %% ../nbs/08_slots.ipynb #123587d1
 def notebook_items(cells:pd.DataFrame, # cells table: id, cell_id, cell_type, source (, rank, pct_rank); unique index
                    embeddings:np.ndarray, # one vector per row of `cells` (`embed_cells`)
                    progress=False,     # show a progress bar
@@ -199,7 +224,8 @@ def notebook_items(cells:pd.DataFrame, # cells table: id, cell_id, cell_type, so
                     M=torch.from_numpy(embeddings[o[md]]), C=torch.from_numpy(embeddings[o[code]]),
                     L=torch.from_numpy(lexical_similarity(src[md].tolist(), src[code].tolist())),
                     cues=torch.tensor([markdown_cues(s) for s in src[md]], dtype=torch.float32),
-                    K=torch.tensor([code_cues(s) for s in src[code]], dtype=torch.float32).reshape(len(code), N_CODE_CUES))
+                    K=torch.tensor([code_cues(s) for s in src[code]], dtype=torch.float32).reshape(len(code), N_CODE_CUES),
+                    ordinals=[markdown_ordinal(s) for s in src[md]])
         if known:   # slot of a markdown cell = code cells ranked before it
             item['slot'] = torch.from_numpy(np.searchsorted(np.sort(rank[code]), rank[md]))
             item['pct'] = torch.from_numpy(pct[md])
@@ -222,9 +248,11 @@ class SlotModel(nn.Module):
                  hidden:int=32,     # width of the slot MLP
                  context:int=4,     # similarities to code cells up to this many places ahead and behind (1: neighbours only)
                  slot_features:bool=True, # read what the slot looks like (code novelty, code cues, markdown ratio)
+                 monotone:bool=True, # `slot_scores` keeps numbered markdown in number order (`monotone_in_ordinal`)
                 ):
         super().__init__()
         self.dim, self.rank, self.hidden, self.context, self.slot_features = dim, rank, hidden, context, slot_features
+        self.monotone = monotone
         self.u_next, self.v_next, self.u_prev, self.v_prev = (nn.Linear(dim, rank) for _ in range(4))
         self.prior = nn.Sequential(nn.Linear(dim + N_CUES, 64), nn.GELU(), nn.Linear(64, 1))
         n_in = 15 + 4 * (context - 1) + N_CUES + (3 + 2 * N_CODE_CUES if slot_features else 0)
@@ -291,7 +319,9 @@ def slot_scores(model:SlotModel, # a trained slot model
     with torch_threads(1):
         for it in items:
             logits, _ = model(it['M'], it['C'], it['L'], it['cues'], it.get('K'))
-            idx.append(it['md_index']); out.append(pct_from_code_index(median_slot_scores(logits), it['n']))
+            scores = median_slot_scores(logits)
+            if model.monotone and it.get('ordinals'): scores = monotone_in_ordinal(scores, it['ordinals'])
+            idx.append(it['md_index']); out.append(pct_from_code_index(scores, it['n']))
     model.train(was)
     return pd.Series(np.concatenate(out) if out else [], index=np.concatenate(idx) if idx else [], dtype=float)
 
@@ -313,6 +343,7 @@ class SlotConfig:
     hidden: int = 32                 # width of the slot MLP
     context: int = 4                 # similarities to code cells up to this many places ahead and behind
     slot_features: bool = True       # read what each slot looks like (code novelty, code cues)
+    monotone: bool = True            # keep numbered markdown cells in number order when decoding
     epochs: int = 4                  # passes over the training notebooks
     lr: float = 3e-3                 # peak learning rate
     weight_decay: float = 1e-2       # AdamW weight decay (none on biases)
@@ -347,7 +378,7 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
     items = [it for it in items if 'slot' in it]
     if not items: raise ValueError('no training notebooks with markdown cells and known orders')
     seed_everything(cfg.seed)
-    model = SlotModel(items[0]['M'].shape[1], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features).train()
+    model = SlotModel(items[0]['M'].shape[1], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone).train()
     optimizer = make_optimizer(model, cfg.optimizer, cfg.lr, cfg.weight_decay)
     total = cfg.epochs * len(items)
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total), total)
@@ -382,7 +413,7 @@ def _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells,
 
 # %% ../nbs/08_slots.ipynb #e8b0d3cd
 SLOT_CONFIG, SLOT_WEIGHTS = 'slot_config.json', 'slot_model.safetensors'
-_BEFORE_CONTEXT = {'context': 1, 'slot_features': False}
+_BEFORE_CONTEXT = {'context': 1, 'slot_features': False, 'monotone': False}
 
 def save_slot_model(model:SlotModel, # the trained model
                     path,            # folder to write (replaced atomically if it exists)
@@ -402,9 +433,9 @@ def load_slot_model(path) -> tuple: # (SlotModel in eval mode, SlotConfig)
     if not path.is_dir(): raise ModelLoadError(f'{path}: no such checkpoint folder')
     if not (path/SLOT_CONFIG).is_file(): raise ModelLoadError(f'{path}: not a slot checkpoint (no {SLOT_CONFIG})')
     conf = json.loads((path/SLOT_CONFIG).read_text())
-    conf = {**_BEFORE_CONTEXT, **conf}   # checkpoints written before `context` and `slot_features` existed
+    conf = {**_BEFORE_CONTEXT, **conf}   # checkpoints written before these settings existed
     cfg = SlotConfig(**{f.name: conf[f.name] for f in fields(SlotConfig) if f.name in conf})
-    model = SlotModel(conf['dim'], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features)
+    model = SlotModel(conf['dim'], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone)
     try: model.load_state_dict(load_file(path/SLOT_WEIGHTS))
     except (OSError, RuntimeError) as e: raise ModelLoadError(f'{path}: unreadable {SLOT_WEIGHTS} ({str(e).splitlines()[0]})') from None
     return model.eval(), cfg
