@@ -21,11 +21,12 @@ from .model import DEFAULT_MODEL, load_encoder, pool, resolve_amp, atomic_dir
 from .train import make_optimizer, optimizer_step, seed_everything
 
 # %% auto #0
-__all__ = ['DEFAULT_ENCODER', 'N_CUES', 'N_CODE_CUES', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text', 'encoder_path',
-           'encoder_name', 'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity', 'markdown_cues',
-           'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'notebook_items', 'SlotModel', 'median_slot_scores',
-           'pct_from_code_index', 'slot_scores', 'cosine_scores', 'SlotConfig', 'torch_threads', 'slot_loss',
-           'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
+__all__ = ['DEFAULT_ENCODER', 'N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text',
+           'encoder_path', 'encoder_name', 'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity',
+           'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'notebook_items', 'SlotModel',
+           'placement_features', 'StackedSlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_scores',
+           'cosine_scores', 'SlotConfig', 'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model',
+           'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -249,13 +250,14 @@ class SlotModel(nn.Module):
                  context:int=4,     # similarities to code cells up to this many places ahead and behind (1: neighbours only)
                  slot_features:bool=True, # read what the slot looks like (code novelty, code cues, markdown ratio)
                  monotone:bool=True, # `slot_scores` keeps numbered markdown in number order (`monotone_in_ordinal`)
+                 placement:bool=False, # also read `placement_features` (the second stage of `StackedSlotModel`)
                 ):
         super().__init__()
         self.dim, self.rank, self.hidden, self.context, self.slot_features = dim, rank, hidden, context, slot_features
-        self.monotone = monotone
+        self.monotone, self.placement = monotone, placement
         self.u_next, self.v_next, self.u_prev, self.v_prev = (nn.Linear(dim, rank) for _ in range(4))
         self.prior = nn.Sequential(nn.Linear(dim + N_CUES, 64), nn.GELU(), nn.Linear(64, 1))
-        n_in = 15 + 4 * (context - 1) + N_CUES + (3 + 2 * N_CODE_CUES if slot_features else 0)
+        n_in = 15 + 4 * (context - 1) + N_CUES + (3 + 2 * N_CODE_CUES if slot_features else 0) + (N_PLACEMENT if placement else 0)
         self.mlp = nn.Sequential(nn.Linear(n_in, hidden), nn.GELU(), nn.Linear(hidden, 1))
 
     def _slot_features(self, M, C, K) -> torch.Tensor: # (n+1, 3 + 2 * N_CODE_CUES)
@@ -269,8 +271,8 @@ class SlotModel(nn.Module):
         ratio = torch.full((n + 1, 1), math.log1p(m / max(n, 1)), dtype=M.dtype)
         return torch.cat([novelty[:, None], novelty_z[:, None], F.pad(K, (0, 0, 0, 1)), F.pad(K, (0, 0, 1, 0)), ratio], 1)
 
-    def forward(self, M, C, L, cues, K=None) -> tuple: # (slot logits (m, n+1), predicted pct_rank (m,))
-        "Slot logits from markdown `M`, code `C`, lexical `L`, markdown cues and code cues `K` (n x `N_CODE_CUES`)"
+    def forward(self, M, C, L, cues, K=None, X=None) -> tuple: # (slot logits (m, n+1), predicted pct_rank (m,))
+        "Slot logits from markdown `M`, code `C`, lexical `L`, markdown cues, code cues `K` (n x `N_CODE_CUES`) and, with `placement`, `X`"
         m, n = M.shape[0], C.shape[0]
         S = M @ C.T                                                     # encoder cosines, m x n
         Sz, Lz = _zscore(S), _zscore(L)
@@ -287,10 +289,43 @@ class SlotModel(nn.Module):
         feats = torch.stack(near + [gap.abs(), gap ** 2, pos, last.expand(m, -1), first.expand(m, -1), best_cos, best_lex], -1)
         parts = [feats, cues[:, None, :].expand(-1, n + 1, -1)]
         if self.slot_features: parts.append(self._slot_features(M, C, K)[None].expand(m, -1, -1))
+        if self.placement: parts.append(X)
         feats = torch.cat(parts, -1)
         logits = self.mlp(feats).squeeze(-1)
         logits = logits + _next(self.u_next(M) @ self.v_next(C).T) / 8 + _prev(self.u_prev(M) @ self.v_prev(C).T) / 8
         return logits, p_hat
+
+# %% ../nbs/08_slots.ipynb #ef33351e
+N_PLACEMENT = 4
+
+def placement_features(M:torch.Tensor, # markdown embeddings (m, d)
+                       P:torch.Tensor,  # first-stage slot probabilities (m, n+1)
+                       temperature=0.1, # of the softmax over the other cells' cosines
+                      ) -> torch.Tensor: # (m, n+1, N_PLACEMENT)
+    "Per markdown cell and slot: other cells expected there; the similar cells' mass there and next to it; its own probability"
+    m = M.shape[0]
+    others = P.sum(0, keepdim=True) - P
+    if m > 1:
+        S = (M @ M.T).masked_fill(torch.eye(m, dtype=torch.bool), -math.inf)
+        near = torch.softmax(S / temperature, 1) @ P
+    else: near = torch.zeros_like(P)
+    beside = F.pad(near, (1, 0))[:, :-1] + F.pad(near, (0, 1))[:, 1:]
+    return torch.stack([others, near, beside, P], -1)
+
+class StackedSlotModel(nn.Module):
+    "Two slot models: the second also reads where the first puts the notebook's other markdown cells"
+    def __init__(self, first:SlotModel, # first stage (frozen here)
+                 second:SlotModel,      # second stage, built with `placement=True`
+                ):
+        super().__init__()
+        self.first, self.second = first.requires_grad_(False), second
+        self.dim, self.monotone = first.dim, second.monotone
+
+    def forward(self, M, C, L, cues, K=None, X=None) -> tuple: # as `SlotModel`
+        "The second stage's logits, with `X` from the first stage unless given (out-of-fold in training)"
+        if X is None:
+            with torch.no_grad(): X = placement_features(M, self.first(M, C, L, cues, K)[0].softmax(1))
+        return self.second(M, C, L, cues, K, X)
 
 # %% ../nbs/08_slots.ipynb #620a6b81
 def median_slot_scores(logits:torch.Tensor, # slot logits (m, n+1)
@@ -344,6 +379,8 @@ class SlotConfig:
     context: int = 4                 # similarities to code cells up to this many places ahead and behind
     slot_features: bool = True       # read what each slot looks like (code novelty, code cues)
     monotone: bool = True            # keep numbered markdown cells in number order when decoding
+    stages: int = 2                  # 2: a second model that sees where the first puts the other markdown cells
+    folds: int = 5                   # out-of-fold first stages that train the second stage
     epochs: int = 4                  # passes over the training notebooks
     lr: float = 3e-3                 # peak learning rate
     weight_decay: float = 1e-2       # AdamW weight decay (none on biases)
@@ -363,7 +400,7 @@ class torch_threads:
 # %% ../nbs/08_slots.ipynb #2ce15044
 def slot_loss(model:SlotModel, item:dict, prior_weight=1.0) -> torch.Tensor:
     "Cross-entropy over the slots plus `prior_weight` x L1 of the pointwise pct_rank guess"
-    logits, p_hat = model(item['M'], item['C'], item['L'], item['cues'], item.get('K'))
+    logits, p_hat = model(item['M'], item['C'], item['L'], item['cues'], item.get('K'), item.get('X'))
     return F.cross_entropy(logits, item['slot']) + prior_weight * (p_hat - item['pct']).abs().mean()
 
 def train_slots(items:list,             # training `notebook_items` (with slots)
@@ -373,19 +410,43 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
                 progress=True,          # show a progress bar
                 callbacks=(),           # functions called as `f(info)` after every optimizer step, as `train` does (e.g. `TrainingPlot`)
                ) -> tuple: # (trained model in eval mode, history: list of per-epoch dicts)
-    "Train a `SlotModel` on precomputed notebook tensors, one notebook per optimizer step"
+    "Train a `SlotModel` (or, with `cfg.stages=2`, a `StackedSlotModel`) on precomputed notebook tensors, one notebook per optimizer step"
     cfg = cfg or SlotConfig()
     items = [it for it in items if 'slot' in it]
     if not items: raise ValueError('no training notebooks with markdown cells and known orders')
+    if cfg.stages not in (1, 2): raise ValueError(f'stages must be 1 or 2, not {cfg.stages}')
+    folds = min(cfg.folds, len(items)) if cfg.stages == 2 else 0
+    if cfg.stages == 2 and folds < 2: raise ValueError('two stages need at least 2 training notebooks with markdown (out-of-fold first stages); use stages=1')
     seed_everything(cfg.seed)
-    model = SlotModel(items[0]['M'].shape[1], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone).train()
+    dim = items[0]['M'].shape[1]
+    new = lambda placement=False: SlotModel(dim, cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement).train()
+    fold_of = np.random.default_rng(cfg.seed).permutation(len(items)) % max(folds, 1)
+    total = cfg.epochs * len(items) * (1 if cfg.stages == 1 else 2 + folds - 1)   # first stages: all, then each without its fold
+    bar = tqdm(total=total, desc='train slots', unit='nb', disable=not progress, mininterval=0.5)
+    with torch_threads(1):
+        if cfg.stages == 1:
+            model = new()
+            history = _fit(model, items, cfg, bar, val_items, val_cells, callbacks)
+        else:
+            first = new(); _fit(first, items, cfg, bar)
+            X = [None] * len(items)
+            for f in range(folds):   # out-of-fold first-stage probabilities for the second stage to learn from
+                m_f = new(); _fit(m_f, [it for it, g in zip(items, fold_of) if g != f], cfg, bar)
+                with torch.no_grad():
+                    for j in np.flatnonzero(fold_of == f):
+                        it = items[j]
+                        X[j] = placement_features(it['M'], m_f.eval()(it['M'], it['C'], it['L'], it['cues'], it.get('K'))[0].softmax(1))
+            model = StackedSlotModel(first.eval(), new(placement=True))
+            history = _fit(model, [dict(it, X=x) for it, x in zip(items, X)], cfg, bar, val_items, val_cells, callbacks)
+    bar.close()
+    return model.eval(), history
+
+def _fit(model, items, cfg, bar, val_items=None, val_cells=None, callbacks=()):
+    "Train `model`'s trainable parameters on `items` for `cfg.epochs`, with a fresh optimizer and schedule"
     optimizer = make_optimizer(model, cfg.optimizer, cfg.lr, cfg.weight_decay)
     total = cfg.epochs * len(items)
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total), total)
-    bar = tqdm(total=total, desc='train slots', unit='nb', disable=not progress, mininterval=0.5)
-    with torch_threads(1): history = _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar, callbacks)
-    bar.close()
-    return model.eval(), history
+    return _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar, callbacks)
 
 def _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar, callbacks=()):
     "The epochs of `train_slots`: one notebook per optimizer step, validation tau after each epoch"
@@ -413,7 +474,7 @@ def _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells,
 
 # %% ../nbs/08_slots.ipynb #e8b0d3cd
 SLOT_CONFIG, SLOT_WEIGHTS = 'slot_config.json', 'slot_model.safetensors'
-_BEFORE_CONTEXT = {'context': 1, 'slot_features': False, 'monotone': False}
+_BEFORE_CONTEXT = {'context': 1, 'slot_features': False, 'monotone': False, 'stages': 1}
 
 def save_slot_model(model:SlotModel, # the trained model
                     path,            # folder to write (replaced atomically if it exists)
@@ -435,7 +496,8 @@ def load_slot_model(path) -> tuple: # (SlotModel in eval mode, SlotConfig)
     conf = json.loads((path/SLOT_CONFIG).read_text())
     conf = {**_BEFORE_CONTEXT, **conf}   # checkpoints written before these settings existed
     cfg = SlotConfig(**{f.name: conf[f.name] for f in fields(SlotConfig) if f.name in conf})
-    model = SlotModel(conf['dim'], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone)
+    new = lambda placement=False: SlotModel(conf['dim'], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement)
+    model = new() if cfg.stages == 1 else StackedSlotModel(new(), new(placement=True))
     try: model.load_state_dict(load_file(path/SLOT_WEIGHTS))
     except (OSError, RuntimeError) as e: raise ModelLoadError(f'{path}: unreadable {SLOT_WEIGHTS} ({str(e).splitlines()[0]})') from None
     return model.eval(), cfg
