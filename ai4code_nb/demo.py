@@ -5,6 +5,7 @@
 # %% ../nbs/10_demo.ipynb #f275be4a
 from __future__ import annotations
 import json, os, shutil, sys, tempfile, time, warnings
+from dataclasses import asdict
 from pathlib import Path
 import numpy as np, orjson, pandas as pd, torch
 from fastcore.script import call_parse
@@ -291,7 +292,8 @@ def leave_one_repository_out(data_dir,   # Kaggle-layout corpus with `sources.cs
     result = {'data_dir': str(data_dir), 'notebooks': sum(p['notebooks'] for p in per.values()), 'repositories': per,
               'pooled_test_tau': {m: round(sum(p['test_tau'][m] * p['cell_pairs'] for p in per.values()) / total, 4) for m in methods},
               'seconds': round(time.perf_counter() - t0, 1),
-              'call': f"leave_one_repository_out({str(data_dir)!r}, {str(work)!r}, seed={seed})"}
+              'call': f"leave_one_repository_out({str(data_dir)!r}, {str(work)!r}, seed={seed})",
+              'config': asdict(cfg or SlotConfig())}
     log(f"all {result['notebooks']} notebooks, each predicted without its repository: {result['pooled_test_tau']}")
     if results_json: _merge_results(results_json, results_key, result)
     return result
