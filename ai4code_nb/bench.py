@@ -550,11 +550,11 @@ def _embed_padded(embedder, texts, pad_to):
 
 def _bench_embed(work, model_name_or_path, device, n_cells, repeats):
     "Figures and details of the default method's cell embedding: length-sorted dynamic padding against padding to max_length."
-    from ai4code_nb.slots import CellEmbedder, DEFAULT_ENCODER, embedding_text
+    from ai4code_nb.slots import CellEmbedder, DEFAULT_ENCODER, SlotConfig, embedding_text
     cells = read_cells_csv(work/'train.csv')
     cells = cells.sample(min(n_cells, len(cells)), random_state=0)
     texts = [embedding_text(s, t) for s, t in zip(cells['source'].tolist(), cells['cell_type'].tolist())]
-    emb = CellEmbedder(model_name_or_path or DEFAULT_ENCODER, device=str(device))
+    emb = CellEmbedder(model_name_or_path or DEFAULT_ENCODER, SlotConfig().max_length, device=str(device))
     warm = (emb._encode(texts[:8], False), _embed_padded(emb, texts[:8], emb.max_length))   # warm-up, and the same vectors
     if not np.allclose(*warm, atol=1e-4): raise AssertionError('padded and dynamic embeddings differ')
     t = time_alternating({'pad_max_length': partial(_embed_padded, emb, texts, emb.max_length),
