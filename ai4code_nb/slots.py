@@ -24,9 +24,9 @@ from .train import make_optimizer, optimizer_step, seed_everything
 __all__ = ['DEFAULT_ENCODER', 'N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text',
            'encoder_path', 'encoder_name', 'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity',
            'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'notebook_items', 'SlotModel',
-           'placement_features', 'StackedSlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_scores',
-           'cosine_scores', 'SlotConfig', 'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model',
-           'load_slot_model', 'predict_slots']
+           'placement_features', 'first_stage_placement', 'StackedSlotModel', 'median_slot_scores',
+           'pct_from_code_index', 'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config',
+           'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -312,6 +312,11 @@ def placement_features(M:torch.Tensor, # markdown embeddings (m, d)
     beside = F.pad(near, (1, 0))[:, :-1] + F.pad(near, (0, 1))[:, 1:]
     return torch.stack([others, near, beside, P], -1)
 
+@torch.no_grad()
+def first_stage_placement(first:SlotModel, M, C, L, cues, K=None) -> torch.Tensor: # (m, n+1, N_PLACEMENT)
+    "`placement_features` from `first`'s slot probabilities for one notebook's tensors"
+    return placement_features(M, first(M, C, L, cues, K)[0].softmax(1))
+
 class StackedSlotModel(nn.Module):
     "Two slot models: the second also reads where the first puts the notebook's other markdown cells"
     def __init__(self, first:SlotModel, # first stage (frozen here)
@@ -323,8 +328,7 @@ class StackedSlotModel(nn.Module):
 
     def forward(self, M, C, L, cues, K=None, X=None) -> tuple: # as `SlotModel`
         "The second stage's logits, with `X` from the first stage unless given (out-of-fold in training)"
-        if X is None:
-            with torch.no_grad(): X = placement_features(M, self.first(M, C, L, cues, K)[0].softmax(1))
+        if X is None: X = first_stage_placement(self.first, M, C, L, cues, K)
         return self.second(M, C, L, cues, K, X)
 
 # %% ../nbs/08_slots.ipynb #620a6b81
@@ -390,6 +394,10 @@ class SlotConfig:
     optimizer: str = 'adamw'         # `adamw`, `adamw8bit`, `adam8bit` (see `make_optimizer`)
     seed: int = 0                    # seed of the weights and the notebook order
 
+def slot_model_from_config(dim:int, cfg:SlotConfig, placement=False) -> SlotModel:
+    "A new `SlotModel` of embedding width `dim` with `cfg`'s sizes and features"
+    return SlotModel(dim, cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement)
+
 # %% ../nbs/08_slots.ipynb #2f48aace
 class torch_threads:
     "Run the block with `n` torch CPU threads, then restore the number there was"
@@ -419,7 +427,7 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
     if cfg.stages == 2 and folds < 2: raise ValueError('two stages need at least 2 training notebooks with markdown (out-of-fold first stages); use stages=1')
     seed_everything(cfg.seed)
     dim = items[0]['M'].shape[1]
-    new = lambda placement=False: SlotModel(dim, cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement).train()
+    new = lambda placement=False: slot_model_from_config(dim, cfg, placement)
     fold_of = np.random.default_rng(cfg.seed).permutation(len(items)) % max(folds, 1)
     total = cfg.epochs * len(items) * (1 if cfg.stages == 1 else 2 + folds - 1)   # first stages: all, then each without its fold
     bar = tqdm(total=total, desc='train slots', unit='nb', disable=not progress, mininterval=0.5)
@@ -431,11 +439,9 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
             first = new(); _fit(first, items, cfg, bar)
             X = [None] * len(items)
             for f in range(folds):   # out-of-fold first-stage probabilities for the second stage to learn from
-                m_f = new(); _fit(m_f, [it for it, g in zip(items, fold_of) if g != f], cfg, bar)
-                with torch.no_grad():
-                    for j in np.flatnonzero(fold_of == f):
-                        it = items[j]
-                        X[j] = placement_features(it['M'], m_f.eval()(it['M'], it['C'], it['L'], it['cues'], it.get('K'))[0].softmax(1))
+                m_f = new(); _fit(m_f, [it for it, g in zip(items, fold_of) if g != f], cfg, bar); m_f.eval()
+                for j in np.flatnonzero(fold_of == f):
+                    it = items[j]; X[j] = first_stage_placement(m_f, it['M'], it['C'], it['L'], it['cues'], it.get('K'))
             model = StackedSlotModel(first.eval(), new(placement=True))
             history = _fit(model, [dict(it, X=x) for it, x in zip(items, X)], cfg, bar, val_items, val_cells, callbacks)
     bar.close()
@@ -496,7 +502,7 @@ def load_slot_model(path) -> tuple: # (SlotModel in eval mode, SlotConfig)
     conf = json.loads((path/SLOT_CONFIG).read_text())
     conf = {**_BEFORE_CONTEXT, **conf}   # checkpoints written before these settings existed
     cfg = SlotConfig(**{f.name: conf[f.name] for f in fields(SlotConfig) if f.name in conf})
-    new = lambda placement=False: SlotModel(conf['dim'], cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement)
+    new = lambda placement=False: slot_model_from_config(conf['dim'], cfg, placement)
     model = new() if cfg.stages == 1 else StackedSlotModel(new(), new(placement=True))
     try: model.load_state_dict(load_file(path/SLOT_WEIGHTS))
     except (OSError, RuntimeError) as e: raise ModelLoadError(f'{path}: unreadable {SLOT_WEIGHTS} ({str(e).splitlines()[0]})') from None
