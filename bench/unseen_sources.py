@@ -6,7 +6,8 @@
 
 Needs the package registry (pypi.org), nothing else. `OUT/T/test_orders.csv` holds the true orders: `ai4code_demo`
 reads it only to score the submission it has already written. The notebooks keep their packages' licenses
-(BSD-3 for all eight); they are downloaded at run time, not redistributed by this repository.
+(BSD: statsmodels, hvplot, datashader, esda, spaghetti; MIT: tsfresh, pmdarima; Apache-2.0: yellowbrick, as
+PyPI lists them); they are downloaded at run time, not redistributed by this repository.
 """
 import hashlib, json, shutil, sys, tarfile, urllib.request
 from collections import Counter
