@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ai4code_nb.data import convert_notebooks, notebook_id, read_orders
+from ai4code_nb.data import NotebookError, convert_notebooks, notebook_id, read_ipynb, read_orders
 from ai4code_nb.metrics import kendall_tau, kendall_tau_per_notebook
 
 # name, version, sha256 of the sdist as downloaded on 2026-11-25
@@ -39,12 +39,10 @@ def fetch(name, version, sha256, dest:Path) -> Path:
     if got != sha256: raise SystemExit(f'{path}: sha256 {got}, expected {sha256}')
     return path
 
-def usable(nb:dict) -> bool:
-    "A Python notebook with at least one non-empty code cell and one non-empty markdown cell"
-    meta = nb.get('metadata') or {}
-    lang = (meta.get('kernelspec') or {}).get('language') or (meta.get('language_info') or {}).get('name') or 'python'
-    kinds = {c.get('cell_type') for c in nb.get('cells') or [] if ''.join(c.get('source') or '').strip()}
-    return lang == 'python' and {'code', 'markdown'} <= kinds
+def python_notebook(raw:bytes) -> bool:
+    "Whether the notebook's metadata names Python (or names no language)"
+    meta = json.loads(raw).get('metadata') or {}
+    return ((meta.get('kernelspec') or {}).get('language') or (meta.get('language_info') or {}).get('name') or 'python') == 'python'
 
 def build(out):
     out = Path(out); (out/'sdists').mkdir(parents=True, exist_ok=True)
@@ -54,23 +52,22 @@ def build(out):
         with tarfile.open(fetch(name, version, sha, out/'sdists')) as tar:
             for m in sorted((m for m in tar.getmembers() if m.isfile() and m.name.endswith('.ipynb')), key=lambda m: m.name):
                 if '.ipynb_checkpoints' in m.name: continue
-                try: nb = json.load(tar.extractfile(m))
-                except ValueError: dropped['not JSON'] += 1; continue
-                if not usable(nb): dropped['not Python, or no code or no markdown'] += 1; continue
-                key = hashlib.sha1(json.dumps([''.join(c.get('source') or '') for c in nb['cells']]).encode()).hexdigest()
-                if key in seen: dropped['duplicate'] += 1; continue
-                seen.add(key); kept[name] += 1
                 path = src/name/m.name.split('/', 1)[1]; path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(nb))
+                raw = tar.extractfile(m).read(); path.write_bytes(raw)
+                try: cells = read_ipynb(path)   # the non-empty code and markdown cells, as ai4code_convert reads them
+                except NotebookError: path.unlink(); dropped['unreadable'] += 1; continue
+                if not python_notebook(raw) or {k for k, _ in cells} != {'code', 'markdown'}:
+                    path.unlink(); dropped['not Python, or no code or no markdown'] += 1; continue
+                key = hashlib.sha1(json.dumps(cells).encode()).hexdigest()
+                if key in seen: path.unlink(); dropped['duplicate'] += 1; continue
+                seen.add(key); kept[name] += 1
     s = convert_notebooks(src, out/'T', split='test')
     rows = [(notebook_id(p.relative_to(src)), p.relative_to(src).parts[0]) for p in sorted(src.rglob('*.ipynb'))]
     pd.DataFrame(rows, columns=['id', 'source']).to_csv(out/'sources.csv', index=False)
     print(f"{s['notebooks']} notebooks ({dict(kept)}), dropped {dict(dropped)} -> {out/'T'}")
 
 def score(out, submission):
-    out = Path(out); truth = read_orders(out/'T'/'test_orders.csv')
-    sub = pd.read_csv(submission, dtype=str, keep_default_na=False)
-    pred = {i: o.split() for i, o in zip(sub['id'], sub['cell_order'])}
+    out = Path(out); truth, pred = read_orders(out/'T'/'test_orders.csv'), read_orders(submission)
     src = pd.read_csv(out/'sources.csv', dtype=str).set_index('id')['source']
     ids = [i for i in truth if i in pred]
     if len(ids) != len(truth): raise SystemExit(f'{submission}: {len(truth) - len(ids)} of {len(truth)} notebooks missing')
@@ -84,5 +81,6 @@ def score(out, submission):
     return res
 
 if __name__ == '__main__':
-    if len(sys.argv) < 3 or sys.argv[1] not in ('build', 'score'): raise SystemExit(__doc__)
-    build(sys.argv[2]) if sys.argv[1] == 'build' else score(sys.argv[2], sys.argv[3])
+    if len(sys.argv) != {'build': 3, 'score': 4}.get(sys.argv[1] if len(sys.argv) > 1 else '', 0): raise SystemExit(__doc__)
+    try: build(sys.argv[2]) if sys.argv[1] == 'build' else score(sys.argv[2], sys.argv[3])
+    except (OSError, ValueError) as e: raise SystemExit(f'unseen_sources: error: {e}') from None
