@@ -74,13 +74,15 @@ class CellEmbedder:
     def _load(self, path):
         z = np.load(path)
         if str(z['signature']) != self._signature(): return   # another encoder or length: start afresh
-        self.cache = dict(zip(map(bytes, z['keys']), z['vectors']))
+        keys = z['keys']   # 16 bytes per key; files of older versions hold them as 'S16', which drops trailing NULs
+        keys = [bytes(k).ljust(16, b'\0') for k in keys] if keys.dtype.kind == 'S' else [k.tobytes() for k in keys]
+        self.cache = dict(zip(keys, z['vectors']))
 
     def save(self, path=None):
         "Write the cache to `path` (default: `cache_path`) atomically"
         path = path or self.cache_path
         if not path: return
-        keys = np.array(list(self.cache), dtype='S16')
+        keys = np.frombuffer(b''.join(self.cache), np.uint8).reshape(len(self.cache), 16)
         vecs = np.stack(list(self.cache.values())) if self.cache else np.zeros((0, self.dim), np.float32)
         tmp = Path(path).with_name(f'.{Path(path).name}.tmp.npz')
         np.savez(tmp, keys=keys, vectors=vecs, signature=self._signature()); tmp.replace(path)
