@@ -162,6 +162,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
              seed=0,             # seed of the split and the training
              progress=True,      # show progress bars
              log=print,          # where to report each stage
+             cache_path=None,    # the embedding cache file (default: `work_dir/embeddings.npz`); runs may share one
             ) -> dict: # what was done, the taus and the time each stage took
     "Preprocess, embed, train, validate against the baselines, predict the test folder and write a submission"
     if method not in ('slots', 'pointwise'): raise ValueError(f"method must be slots or pointwise, not {method!r}")
@@ -181,7 +182,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
         f"{test_cells['id'].nunique()} test notebooks ({len(skipped)} skipped) [{secs['preprocess']:.0f}s]")
 
     t = time.perf_counter()   # every cell embedded once: one pass over the distinct texts of all three tables
-    embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=work/'embeddings.npz')
+    embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path or work/'embeddings.npz')
     tables = {'train': train_cells, 'val': val_cells, 'test': test_cells}
     embedder([embedding_text(s, k, cfg.max_chars) for c in tables.values() for s, k in zip(c['source'], c['cell_type'])], progress)
     embedder.save()
@@ -261,7 +262,7 @@ def _merge_results(path, key, result):
 
 # %% ../nbs/10_demo.ipynb #b5ac6f6a
 def leave_one_repository_out(data_dir,   # Kaggle-layout corpus with `sources.csv` (id, repo)
-                             work_dir,   # one folder per repository (split, embeddings, model, submission)
+                             work_dir,   # one folder per repository (split, model, submission) and the shared `embeddings.npz`
                              cfg:SlotConfig=None, # the slot method's settings
                              seed=0,     # seed of each run's validation split and training
                              results_json=None, results_key='corpus_leave_one_repository_out', # record the result here
@@ -279,10 +280,8 @@ def leave_one_repository_out(data_dir,   # Kaggle-layout corpus with `sources.cs
         if hold_out_repository(data_dir, repo, d/'split')['test'] == 0:   # only in sources.csv, not in the orders
             shutil.rmtree(d); continue
         (d/'work').mkdir(parents=True)
-        if cache.is_file(): shutil.copy(cache, d/'work'/'embeddings.npz')
         r = run_demo(d/'split'/'train', d/'split'/'test', d/'submission.csv', work_dir=d/'work', cfg=cfg, seed=seed,
-                     progress=progress, log=lambda msg: None)
-        shutil.copy(d/'work'/'embeddings.npz', cache)
+                     progress=progress, log=lambda msg: None, cache_path=cache)
         truth = read_orders(d/'split'/'test'/'test_orders.csv')
         per[repo] = {'notebooks': r['test_notebooks'], 'cell_pairs': sum(len(o) * (len(o) - 1) for o in truth.values()),
                      'test_tau': r['test_tau'], 'seconds': r['seconds']['total']}
