@@ -1,0 +1,141 @@
+"""Research, not yet in the package: fine-tune MiniLM's top layers together with a first-stage slot model.
+
+The default method keeps the encoder frozen. This script measures what training the encoder's top `K` layers
+end to end with the slot loss buys, on notebooks from sources the training data lacks:
+
+    python bench/joint_finetune.py CORPUS HOLD [--epochs 2] [--encoder_lr 5e-5] [--layers 2] [--test_dir DIR]
+
+HOLD is a repository of CORPUS's `sources.csv` (a substring: `donnemartin`), held out and used as the test; or
+`none` with `--test_dir DIR` (a folder with `test/*.json` and `test_orders.csv`, such as
+`bench/unseen_sources.py build OUT a`'s `OUT/T`), training on all of CORPUS. It prints and records under
+`bench/research-results.json` (key `joint_finetune: <test>`):
+
+- `frozen_one_stage`: the slot model's first stage on frozen embeddings (`SlotConfig(stages=1)`);
+- `joint_one_stage`: the same model trained jointly with the top layers, after each epoch;
+- `joint_encoder_head_retrained`: a fresh first stage trained on the fine-tuned encoder's embeddings;
+- `frozen_two_stages`: the default (two stages, frozen), and `ensemble`: it averaged (log-probabilities)
+  with the joint first stage.
+
+The lower `6 - K` layers are run once per distinct text and kept (bf16); each step runs only the top layers
+on one notebook's cells. Two CPU cores: about 6-7 min per epoch over 353 notebooks, 9-10 min over 420 (each epoch also re-embeds every text).
+"""
+import argparse, copy, json, random, sys, time
+from pathlib import Path
+
+import numpy as np, pandas as pd, torch, torch.nn.functional as F
+from transformers import get_linear_schedule_with_warmup
+
+from ai4code_nb.data import load_cells
+from ai4code_nb.dataset import load_tokenizer
+from ai4code_nb.demo import _merge_results
+from ai4code_nb.model import load_encoder
+from ai4code_nb.predict import order_from_scores, orders_tau
+from ai4code_nb.slots import (DEFAULT_ENCODER, SlotConfig, embedding_text, encoder_path, median_slot_scores, monotone_in_ordinal,
+                              notebook_items, pct_from_code_index, slot_loss, slot_model_from_config, train_slots, _text_key)
+
+def splits(corpus, hold, test_dir):
+    cc, _ = load_cells(corpus, 'train', progress=False)
+    if hold == 'none':
+        if not test_dir: raise SystemExit('joint_finetune: HOLD none needs --test_dir')
+        return cc, load_cells(test_dir, 'test', orders=True, progress=False)[0], str(test_dir)
+    repo = pd.read_csv(Path(corpus)/'sources.csv', dtype=str).set_index('id')['repo']
+    held = set(repo.index[repo.str.contains(hold, regex=False)])
+    if not held: raise SystemExit(f'joint_finetune: no repository of {corpus}/sources.csv matches {hold!r}')
+    return (cc[~cc.id.isin(held)].reset_index(drop=True), cc[cc.id.isin(held)].reset_index(drop=True),
+            ', '.join(sorted(set(repo[list(held)]))))
+
+def run_layers(layers, h, am):
+    mask = (1.0 - am[:, None, None, :].float()) * torch.finfo(torch.float32).min
+    for layer in layers:
+        h = layer(h, attention_mask=mask); h = h[0] if isinstance(h, tuple) else h
+    return h
+
+def main(a):
+    torch.set_num_threads(2); torch.manual_seed(0)
+    cells = dict(zip(('train', 'test', 'name'), splits(a.corpus, a.hold, a.test_dir))); name = cells.pop('name')
+    texts, tid = [], {}
+    def text_ids(c):
+        out = []
+        for s, k in zip(c['source'], c['cell_type']):
+            t = embedding_text(s, k, 2000); key = _text_key(t)
+            if key not in tid: tid[key] = len(texts); texts.append(t)
+            out.append(tid[key])
+        return np.array(out)
+    rows = {k: text_ids(c) for k, c in cells.items()}
+    items = {k: notebook_items(c, np.arange(len(c), dtype=np.float32)[:, None]) for k, c in cells.items()}
+    for k in items:   # M and C hold row numbers here: keep the text ids, embeddings are filled in per encoder
+        for it in items[k]:
+            it['mi'] = torch.from_numpy(rows[k][it['M'][:, 0].long().numpy()]); it['ci'] = torch.from_numpy(rows[k][it['C'][:, 0].long().numpy()])
+    path = encoder_path(DEFAULT_ENCODER); tok = load_tokenizer(path, True); enc = load_encoder(path, local_files_only=True).eval()
+    K = a.layers; dim = enc.config.hidden_size
+    ids = tok(texts, truncation=True, max_length=128, return_attention_mask=False)['input_ids']; lens = np.array([len(i) for i in ids])
+    t0, H = time.time(), [None] * len(texts)
+    with torch.inference_mode():   # the frozen lower layers, once per text
+        order = np.argsort(lens)
+        for s in range(0, len(order), 64):
+            b = order[s:s + 64]; x = torch.zeros(len(b), lens[b].max(), dtype=torch.long); am = torch.zeros_like(x)
+            for r, i in enumerate(b): x[r, :lens[i]] = torch.tensor(ids[i]); am[r, :lens[i]] = 1
+            h = run_layers(enc.encoder.layer[:len(enc.encoder.layer) - K], enc.embeddings(input_ids=x), am)
+            for r, i in enumerate(b): H[i] = h[r, :lens[i]].to(torch.bfloat16).clone()
+    print(f'{len(texts)} texts, lower layers run once [{time.time() - t0:.0f}s]', flush=True)
+
+    def embed(top, idx):
+        idx = list(idx); h = torch.zeros(len(idx), int(lens[idx].max()), dim); am = torch.zeros(h.shape[:2])
+        for r, i in enumerate(idx): h[r, :lens[i]] = H[i].float(); am[r, :lens[i]] = 1
+        h = run_layers(top, h, am)
+        return F.normalize((h * am[..., None]).sum(1) / am.sum(1, keepdim=True), dim=-1)
+    def embed_all(top):
+        out = torch.zeros(len(texts), dim)
+        with torch.inference_mode():
+            order = np.argsort(lens)
+            for s in range(0, len(order), 128): b = order[s:s + 128]; out[b] = embed(top, b)
+        return out
+    with_emb = lambda its, E: [dict(it, M=E[it['mi']], C=E[it['ci']]) for it in its]
+    @torch.no_grad()
+    def logits(model, its): model.eval(); return [model(it['M'], it['C'], it['L'], it['cues'], it.get('K'))[0] for it in its]
+    def tau(lgs, its):
+        s = [median_slot_scores(lg) for lg in lgs]
+        s = [monotone_in_ordinal(x, it['ordinals']) if it.get('ordinals') else x for x, it in zip(s, its)]
+        scores = pd.Series(np.concatenate([pct_from_code_index(x, it['n']) for x, it in zip(s, its)]),
+                           index=np.concatenate([it['md_index'] for it in its]))
+        return round(orders_tau(cells['test'], order_from_scores(cells['test'], scores)), 4)
+
+    res = {'test': name, 'train_notebooks': int(cells['train']['id'].nunique()), 'test_notebooks': int(cells['test']['id'].nunique()),
+           'layers': K, 'epochs': a.epochs, 'encoder_lr': a.encoder_lr, 'command': ' '.join(['python'] + sys.argv)}
+    top0 = enc.encoder.layer[len(enc.encoder.layer) - K:]; E0 = embed_all(top0)
+    one, two = SlotConfig(stages=1), SlotConfig()
+    res['frozen_one_stage'] = tau(logits(train_slots(with_emb(items['train'], E0), one, progress=False)[0], with_emb(items['test'], E0)), items['test'])
+    L2 = logits(train_slots(with_emb(items['train'], E0), two, progress=False)[0], with_emb(items['test'], E0))
+    res['frozen_two_stages'] = tau(L2, items['test'])
+    print(res, flush=True)
+
+    top, head = copy.deepcopy(top0).train(), slot_model_from_config(dim, one)
+    opt = torch.optim.AdamW([{'params': head.parameters(), 'lr': one.lr}, {'params': top.parameters(), 'lr': a.encoder_lr}], weight_decay=one.weight_decay)
+    tr = [it for it in items['train'] if 'slot' in it]; total = a.epochs * len(tr)
+    sched = get_linear_schedule_with_warmup(opt, int(one.warmup_ratio * total), total)
+    rng, t0, res['joint_one_stage'] = random.Random(0), time.time(), []
+    for epoch in range(a.epochs):
+        order = list(range(len(tr))); rng.shuffle(order); losses = []
+        for j in order:
+            it = tr[j]; u, inv = torch.unique(torch.cat([it['mi'], it['ci']]), return_inverse=True); m = len(it['mi'])
+            e = embed(top, u.numpy())
+            loss = slot_loss(head, dict(it, M=e[inv[:m]], C=e[inv[m:]]), one.prior_weight)
+            opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(list(top.parameters()), 1.0); opt.step(); sched.step()
+            losses.append(loss.item())
+        top.eval(); E1 = embed_all(top); top.train(); head.train()
+        LJ = logits(head, with_emb(items['test'], E1)); head.train()
+        res['joint_one_stage'].append({'epoch': epoch + 1, 'loss': round(float(np.mean(losses)), 4), 'tau': tau(LJ, items['test']),
+                                       'seconds': round(time.time() - t0, 1)})
+        print(res['joint_one_stage'][-1], flush=True)
+    top.eval(); E1 = embed_all(top)
+    res['joint_encoder_head_retrained'] = tau(logits(train_slots(with_emb(items['train'], E1), one, progress=False)[0], with_emb(items['test'], E1)), items['test'])
+    res['ensemble'] = tau([(x.log_softmax(1) + y.log_softmax(1)) / 2 for x, y in zip(L2, LJ)], items['test'])
+    print(res, flush=True)
+    _merge_results(a.results_json, f'joint_finetune: {name}', res)
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('corpus'); p.add_argument('hold')
+    p.add_argument('--test_dir'); p.add_argument('--epochs', type=int, default=2); p.add_argument('--encoder_lr', type=float, default=5e-5)
+    p.add_argument('--layers', type=int, default=2); p.add_argument('--results_json', default='bench/research-results.json')
+    main(p.parse_args())
