@@ -138,4 +138,5 @@ if __name__ == '__main__':
     p.add_argument('corpus'); p.add_argument('hold')
     p.add_argument('--test_dir'); p.add_argument('--epochs', type=int, default=2); p.add_argument('--encoder_lr', type=float, default=5e-5)
     p.add_argument('--layers', type=int, default=2); p.add_argument('--results_json', default='bench/research-results.json')
-    main(p.parse_args())
+    try: main(p.parse_args())
+    except (OSError, ValueError) as e: raise SystemExit(f'joint_finetune: error: {e}') from None
