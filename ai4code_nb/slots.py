@@ -25,8 +25,9 @@ __all__ = ['DEFAULT_ENCODER', 'N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONF
            'encoder_path', 'encoder_name', 'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity',
            'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'notebook_items', 'SlotModel',
            'placement_features', 'first_stage_placement', 'StackedSlotModel', 'median_slot_scores',
-           'pct_from_code_index', 'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config',
-           'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
+           'pct_from_code_index', 'slot_logits', 'slot_positions', 'markdown_scores', 'slot_scores', 'cosine_scores',
+           'SlotConfig', 'slot_model_from_config', 'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model',
+           'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -351,27 +352,41 @@ def pct_from_code_index(scores, # positions in code-index space (code cell j at 
 
 # %% ../nbs/08_slots.ipynb #61130acf
 @torch.no_grad()
+def slot_logits(model:SlotModel, # a trained slot model
+                items:list,      # `notebook_items`
+               ) -> list:        # per item, slot logits (m, n+1)
+    "The model's slot logits for every notebook, in eval mode and on one thread"
+    was = model.training; model.eval()
+    with torch_threads(1): out = [model(it['M'], it['C'], it['L'], it['cues'], it.get('K'))[0] for it in items]
+    model.train(was)
+    return out
+
+def slot_positions(logits:torch.Tensor, # one notebook's slot logits (m, n+1)
+                   item:dict,           # its `notebook_items` entry
+                   monotone:bool=True,  # keep numbered markdown cells in number order (`monotone_in_ordinal`)
+                  ) -> np.ndarray:      # per markdown cell, a position in code-index space
+    "The median slot of each markdown cell (`median_slot_scores`), numbered cells then put in number order"
+    scores = median_slot_scores(logits)
+    return monotone_in_ordinal(scores, item['ordinals']) if monotone and item.get('ordinals') else scores
+
+def markdown_scores(items:list,     # `notebook_items`
+                    positions:list, # per item, its markdown cells' positions in code-index space
+                   ) -> pd.Series:  # predicted pct_rank, indexed like the cells table's markdown rows
+    "Positions turned into `order_from_scores`' scores (`pct_from_code_index`), one per markdown row"
+    if not items: return pd.Series([], dtype=float)
+    return pd.Series(np.concatenate([pct_from_code_index(p, it['n']) for p, it in zip(positions, items)]),
+                     index=np.concatenate([it['md_index'] for it in items]), dtype=float)
+
 def slot_scores(model:SlotModel, # a trained slot model
                 items:list,      # `notebook_items`
                ) -> pd.Series:   # predicted pct_rank, indexed like the cells table's markdown rows
     "Every markdown cell's predicted position (median slot), for `order_from_scores`"
-    was = model.training; model.eval()
-    idx, out = [], []
-    with torch_threads(1):
-        for it in items:
-            logits, _ = model(it['M'], it['C'], it['L'], it['cues'], it.get('K'))
-            scores = median_slot_scores(logits)
-            if model.monotone and it.get('ordinals'): scores = monotone_in_ordinal(scores, it['ordinals'])
-            idx.append(it['md_index']); out.append(pct_from_code_index(scores, it['n']))
-    model.train(was)
-    return pd.Series(np.concatenate(out) if out else [], index=np.concatenate(idx) if idx else [], dtype=float)
+    return markdown_scores(items, [slot_positions(lg, it, model.monotone) for lg, it in zip(slot_logits(model, items), items)])
 
 def cosine_scores(items:list) -> pd.Series:
     "Baseline (c), no training: each markdown cell just before the code cell whose embedding is most similar"
-    idx = [it['md_index'] for it in items]
-    out = [pct_from_code_index((it['M'] @ it['C'].T).argmax(1).numpy() - 0.5 if it['n'] else np.full(len(it['md_index']), -0.5),
-                               it['n']) for it in items]
-    return pd.Series(np.concatenate(out) if out else [], index=np.concatenate(idx) if idx else [], dtype=float)
+    return markdown_scores(items, [(it['M'] @ it['C'].T).argmax(1).numpy() - 0.5 if it['n'] else np.full(len(it['md_index']), -0.5)
+                                   for it in items])
 
 # %% ../nbs/08_slots.ipynb #7792c04d
 @dataclass

@@ -19,19 +19,19 @@ HOLD is a repository of CORPUS's `sources.csv` (a substring: `donnemartin`), hel
 The lower `6 - K` layers are run once per distinct text and kept (bf16); each step runs only the top layers
 on one notebook's cells. Two CPU cores: about 6-7 min per epoch over 353 notebooks, 9-10 min over 420 (each epoch also re-embeds every text).
 """
-import argparse, copy, json, random, sys, time
+import argparse, copy, json, random, shlex, sys, time
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from transformers import get_linear_schedule_with_warmup
 
 from ai4code_nb.data import load_cells
-from ai4code_nb.dataset import load_tokenizer
+from ai4code_nb.dataset import LengthSortedBatchSampler, load_tokenizer
 from ai4code_nb.demo import _merge_results
-from ai4code_nb.model import load_encoder
+from ai4code_nb.model import load_encoder, pool
 from ai4code_nb.predict import order_from_scores, orders_tau
-from ai4code_nb.slots import (DEFAULT_ENCODER, SlotConfig, embedding_text, encoder_path, median_slot_scores, monotone_in_ordinal,
-                              notebook_items, pct_from_code_index, slot_loss, slot_model_from_config, train_slots, _text_key)
+from ai4code_nb.slots import (DEFAULT_ENCODER, SlotConfig, embedding_text, encoder_path, markdown_scores, notebook_items, slot_logits,
+                              slot_loss, slot_model_from_config, slot_positions, train_slots, _text_key)
 
 def splits(corpus, hold, test_dir):
     cc, _ = load_cells(corpus, 'train', progress=False)
@@ -71,9 +71,8 @@ def main(a):
     ids = tok(texts, truncation=True, max_length=128, return_attention_mask=False)['input_ids']; lens = np.array([len(i) for i in ids])
     t0, H = time.time(), [None] * len(texts)
     with torch.inference_mode():   # the frozen lower layers, once per text
-        order = np.argsort(lens)
-        for s in range(0, len(order), 64):
-            b = order[s:s + 64]; x = torch.zeros(len(b), lens[b].max(), dtype=torch.long); am = torch.zeros_like(x)
+        for b in LengthSortedBatchSampler(lens, 64):
+            x = torch.zeros(len(b), lens[b].max(), dtype=torch.long); am = torch.zeros_like(x)
             for r, i in enumerate(b): x[r, :lens[i]] = torch.tensor(ids[i]); am[r, :lens[i]] = 1
             h = run_layers(enc.encoder.layer[:len(enc.encoder.layer) - K], enc.embeddings(input_ids=x), am)
             for r, i in enumerate(b): H[i] = h[r, :lens[i]].to(torch.bfloat16).clone()
@@ -83,25 +82,20 @@ def main(a):
         idx = list(idx); h = torch.zeros(len(idx), int(lens[idx].max()), dim); am = torch.zeros(h.shape[:2])
         for r, i in enumerate(idx): h[r, :lens[i]] = H[i].float(); am[r, :lens[i]] = 1
         h = run_layers(top, h, am)
-        return F.normalize((h * am[..., None]).sum(1) / am.sum(1, keepdim=True), dim=-1)
+        return F.normalize(pool(h, am, 'mean'), dim=-1)
     def embed_all(top):
         out = torch.zeros(len(texts), dim)
         with torch.inference_mode():
-            order = np.argsort(lens)
-            for s in range(0, len(order), 128): b = order[s:s + 128]; out[b] = embed(top, b)
+            for b in LengthSortedBatchSampler(lens, 128): out[b] = embed(top, b)
         return out
     with_emb = lambda its, E: [dict(it, M=E[it['mi']], C=E[it['ci']]) for it in its]
-    @torch.no_grad()
-    def logits(model, its): model.eval(); return [model(it['M'], it['C'], it['L'], it['cues'], it.get('K'))[0] for it in its]
-    def tau(lgs, its):
-        s = [median_slot_scores(lg) for lg in lgs]
-        s = [monotone_in_ordinal(x, it['ordinals']) if it.get('ordinals') else x for x, it in zip(s, its)]
-        scores = pd.Series(np.concatenate([pct_from_code_index(x, it['n']) for x, it in zip(s, its)]),
-                           index=np.concatenate([it['md_index'] for it in its]))
+    logits = lambda model, its: slot_logits(model.eval(), its)
+    def tau(lgs, its):   # the package's decoding (`slot_scores`), on logits of one model or an average of two
+        scores = markdown_scores(its, [slot_positions(lg, it) for lg, it in zip(lgs, its)])
         return round(orders_tau(cells['test'], order_from_scores(cells['test'], scores)), 4)
 
     res = {'test': name, 'train_notebooks': int(cells['train']['id'].nunique()), 'test_notebooks': int(cells['test']['id'].nunique()),
-           'layers': K, 'epochs': a.epochs, 'encoder_lr': a.encoder_lr, 'command': ' '.join(['python'] + sys.argv)}
+           'layers': K, 'epochs': a.epochs, 'encoder_lr': a.encoder_lr, 'command': shlex.join(['python'] + sys.argv)}
     top0 = enc.encoder.layer[len(enc.encoder.layer) - K:]; E0 = embed_all(top0)
     one, two = SlotConfig(stages=1), SlotConfig()
     res['frozen_one_stage'] = tau(logits(train_slots(with_emb(items['train'], E0), one, progress=False)[0], with_emb(items['test'], E0)), items['test'])

@@ -16,7 +16,7 @@ logits again with part of the truth given, to bound what a better model of each 
 Records the figures under `slot_bounds: NAME` (default: TEST_DIR) in the results file. About 2 min with a warm embedding cache
 (`--cache`, e.g. the `embeddings.npz` of the target command's `--work_dir`), about 10 min cold, on 2 CPU cores.
 """
-import argparse, json, sys, time
+import argparse, json, shlex, sys, time
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
@@ -24,20 +24,15 @@ import numpy as np, pandas as pd, torch
 from ai4code_nb.data import load_cells
 from ai4code_nb.demo import _merge_results
 from ai4code_nb.predict import order_from_scores, orders_tau
-from ai4code_nb.slots import (CellEmbedder, SlotConfig, embed_cells, median_slot_scores, monotone_in_ordinal,
-                              notebook_items, pct_from_code_index, slot_scores, torch_threads, train_slots)
+from ai4code_nb.slots import (CellEmbedder, SlotConfig, embed_cells, markdown_scores, notebook_items, slot_logits,
+                              slot_positions, slot_scores, train_slots)
 
 KS = (1, 2, 3, 5)
 
-def decode(model, items, logits, within=None):
-    "The package's decoding (`slot_scores`) of given logits; `within(it, scores)` may then rewrite the scores"
-    idx, out = [], []
-    for it, lg in zip(items, logits):
-        s = median_slot_scores(lg)
-        if model.monotone and it.get('ordinals'): s = monotone_in_ordinal(s, it['ordinals'])
-        if within is not None: s = within(it, s)
-        idx.append(it['md_index']); out.append(pct_from_code_index(s, it['n']))
-    return pd.Series(np.concatenate(out), index=np.concatenate(idx), dtype=float)
+def decode(model, items, logits, rewrite=None):
+    "The package's decoding of given logits (as `slot_scores`); `rewrite(item, positions)` may then change the positions"
+    pos = [slot_positions(lg, it, model.monotone) for lg, it in zip(logits, items)]
+    return markdown_scores(items, [rewrite(it, p) if rewrite else p for it, p in zip(items, pos)])
 
 def true_rank_in_groups(slots, pct):
     "Each cell's place among the cells of its group (same slot), by true position, as a fraction in (0, 1)"
@@ -48,7 +43,7 @@ def true_rank_in_groups(slots, pct):
     return frac
 
 def with_true(slot_from, frac_from):
-    "A `within` rewriting each cell's slot and/or its place inside the slot with the true one"
+    "A `rewrite` for `decode`: each cell's slot and/or its place inside the slot with the true one"
     def f(it, s):
         k_pred = np.floor(s).astype(int) + 1; frac_pred = (s - (k_pred - 1) - 0.01) / 0.98
         true_slot = it['slot'].numpy(); pct = it['pct'].numpy()
@@ -68,8 +63,7 @@ def main(a):
     if a.cache: emb.save()
     model, _ = train_slots(items['train'], cfg)
     test_items = [it for it in items['test'] if 'slot' in it]
-    with torch.no_grad(), torch_threads(1):
-        logits = [model(it['M'], it['C'], it['L'], it['cues'], it.get('K'))[0] for it in test_items]
+    logits = slot_logits(model, test_items)
     tau = lambda scores: round(orders_tau(test, order_from_scores(test, scores)), 4)
     res = {'notebooks': int(test.id.nunique()), 'markdown_cells': int(sum(len(it['slot']) for it in test_items)),
            'test_tau': round(orders_tau(test, order_from_scores(test, slot_scores(model, items['test']))), 4)}
@@ -89,7 +83,7 @@ def main(a):
                          ('all_true', 'true', 'true')]:
         res[name] = tau(decode(model, test_items, logits, with_true(sf, ff)))
     res['seconds'] = round(time.time() - t0)
-    res['command'] = ' '.join(['python'] + sys.argv)
+    res['command'] = shlex.join(['python'] + sys.argv)
     print(json.dumps(res, indent=1))
     if res['all_true'] != 1.0: raise SystemExit(f"slot_bounds: the truth decoded to tau {res['all_true']}, not 1.0: the decoding is wrong")
     _merge_results(a.results_json, f'slot_bounds: {a.label or a.test_dir}', res)
