@@ -142,9 +142,11 @@ def score(out, submission, key=None, results='bench/demo-results.json'):
                 if name in recorded and tau(orders, ids) != recorded[name]:
                     raise ValueError(f"{out/'work'}: baseline {name} gives {tau(orders, ids)} here, {recorded[name]} in {results}[{key}]: "
                                      'not the work folder of that run')
-        else: print(f"no {out/'work'}/data/train_mark.csv or embeddings.npz: per-source figures of the slot model only")
+        else: print(f"no {out/'work'}/data/train_mark.csv or embeddings.npz: the slot model's per-source figures updated, "
+                    'baselines recorded before kept')
+        before = data.get(key, {}).get('repositories', {})
         _merge_results(results, key, {**data.get(key, {}), 'repositories': {
-            s: {'notebooks': res[s]['notebooks'], 'test_tau': {'slot model': res[s]['tau'],
+            s: {'notebooks': res[s]['notebooks'], 'test_tau': {**before.get(s, {}).get('test_tau', {}), 'slot model': res[s]['tau'],
                                                                **{n: tau(o, [i for i in ids if src[i] == s]) for n, o in base.items()}}}
             for s in sorted(set(src[ids]))},
             'per_notebook_median_tau': res['per_notebook_median'], 'per_source_command': shlex.join(['python'] + sys.argv)})
