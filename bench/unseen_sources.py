@@ -124,9 +124,8 @@ def score(out, submission, key=None, results='bench/demo-results.json'):
     if len(ids) != len(truth): raise SystemExit(f'{submission}: {len(truth) - len(ids)} of {len(truth)} notebooks missing')
     tau = lambda orders, g: round(kendall_tau([truth[i] for i in g], [orders[i] for i in g]), 4)
     res = {'pooled': tau(pred, ids), 'notebooks': len(ids)}
-    for s in sorted(set(src[ids])):
-        g = [i for i in ids if src[i] == s]
-        res[s] = {'notebooks': len(g), 'tau': tau(pred, g)}
+    groups = {s: [i for i in ids if src[i] == s] for s in sorted(set(src[ids]))}
+    for s, g in groups.items(): res[s] = {'notebooks': len(g), 'tau': tau(pred, g)}
     per = kendall_tau_per_notebook([truth[i] for i in ids], [pred[i] for i in ids])
     res['per_notebook_median'] = round(float(pd.Series(per).median()), 4)
     print(json.dumps(res, indent=1))
@@ -146,9 +145,9 @@ def score(out, submission, key=None, results='bench/demo-results.json'):
                     'baselines recorded before kept')
         before = data.get(key, {}).get('repositories', {})
         _merge_results(results, key, {**data.get(key, {}), 'repositories': {
-            s: {'notebooks': res[s]['notebooks'], 'test_tau': {**before.get(s, {}).get('test_tau', {}), 'slot model': res[s]['tau'],
-                                                               **{n: tau(o, [i for i in ids if src[i] == s]) for n, o in base.items()}}}
-            for s in sorted(set(src[ids]))},
+            s: {'notebooks': len(g), 'test_tau': {**before.get(s, {}).get('test_tau', {}), 'slot model': res[s]['tau'],
+                                                  **{n: tau(o, g) for n, o in base.items()}}}
+            for s, g in groups.items()},
             'per_notebook_median_tau': res['per_notebook_median'], 'per_source_command': shlex.join(['python'] + sys.argv)})
     return res
 
