@@ -10,16 +10,12 @@ from pathlib import Path
 import numpy as np, pandas as pd, orjson, torch
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
-from .data import read_cells_csv, clean_markdown as clean_markdown_text
+from .data import read_cells_csv, ModelLoadError, clean_markdown as clean_markdown_text
 from .sampler import markdown_share
 
 # %% auto #0
-__all__ = ['NOTEBOOK_FEATURES', 'ModelLoadError', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'tokenize_flat',
-           'code_budgets', 'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
-
-# %% ../nbs/04_dataset.ipynb #82be8d94
-class ModelLoadError(OSError):
-    "A model or tokenizer that cannot be loaded; the message names it and says why"
+__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'tokenize_flat', 'code_budgets',
+           'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
 def check_fast(tokenizer, # a loaded Hugging Face tokenizer

@@ -9,135 +9,20 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np, orjson, pandas as pd, torch
 from fastcore.script import call_parse
-from .data import (load_cells, read_cells_csv, read_ipynb, sample_dir, NotebookError, warning_line,
-                             write_atomic, read_orders, read_ancestors)
-from .sampler import notebook_features
+from .data import load_cells, read_cells_csv, sample_dir, ModelLoadError, warning_line, read_orders, merge_results
 from .preprocess import preprocess
 from .metrics import kendall_tau
-from .predict import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
-from .dataset import ModelLoadError, load_tokenizer
-from .model import HEAD_CONFIG, load_model, dataset_for_model, predict_pct_ranks
+from .submission import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
 from .train import TrainConfig, train
-from .slots import (SLOT_CONFIG, SlotConfig, CellEmbedder, embed_cells, embedding_text, notebook_items,
-                              train_slots, slot_scores, cosine_scores, save_slot_model, predict_slots, encoder_path)
+from .slots import (SlotConfig, CellEmbedder, embed_cells, embedding_text, notebook_items,
+                              train_slots, slot_scores, cosine_scores, save_slot_model, encoder_path)
+from .predict import predict_pointwise
 
 # %% auto #0
-__all__ = ['checkpoint_method', 'predict_pointwise', 'predict_notebooks', 'predict_folder', 'predict_cli', 'reorder_notebook',
-           'reorder_cli', 'run_demo', 'hold_out_repository', 'leave_one_repository_out', 'demo_cli']
-
-# %% ../nbs/10_demo.ipynb #d35dcab3
-def checkpoint_method(path) -> str:
-    "`slots` or `pointwise`, from the config file a checkpoint folder holds; `ModelLoadError` if neither"
-    path = Path(path)
-    if not path.is_dir(): raise ModelLoadError(f'{path}: no such checkpoint folder')
-    if (path/SLOT_CONFIG).is_file(): return 'slots'
-    if (path/HEAD_CONFIG).is_file(): return 'pointwise'
-    raise ModelLoadError(f'{path}: not a checkpoint of this package (no {SLOT_CONFIG} or {HEAD_CONFIG}); '
-                         'train one with ai4code_demo or ai4code_train')
-
-# %% ../nbs/10_demo.ipynb #808ba917
-def predict_pointwise(cells:pd.DataFrame, # cells table of the notebooks to order (code in its order)
-                      checkpoint,         # a folder written by `ai4code_train`
-                      n_code_cells=20,    # code cells sampled per notebook, as `ai4code_preprocess` does
-                      progress=False,     # show progress bars
-                     ) -> dict: # {id: [cell_id, ...]}
-    "Each notebook's predicted order by the original's pointwise model"
-    model, tok = load_model(checkpoint), load_tokenizer(checkpoint, local_files_only=True)
-    cells = cells.reset_index(drop=True)
-    mark = cells[cells['cell_type'] == 'markdown']
-    scores = pd.Series([], dtype=float)
-    if len(mark):
-        ds = dataset_for_model(model, mark, notebook_features(cells, n_code_cells, progress=False), tok, progress)
-        scores = pd.Series(predict_pct_ranks(model, ds, progress=progress), index=mark.index)
-    return order_from_scores(cells, scores)
-
-def predict_notebooks(cells:pd.DataFrame, # cells table of the notebooks to order
-                      checkpoint,         # a slot or a pointwise checkpoint folder
-                      progress=False,     # show progress bars
-                     ) -> dict: # {id: [cell_id, ...]}
-    "Each notebook's predicted order, by whichever method the checkpoint holds"
-    if checkpoint_method(checkpoint) == 'slots': return predict_slots(cells, checkpoint, progress=progress)
-    return predict_pointwise(cells, checkpoint, progress=progress)
-
-# %% ../nbs/10_demo.ipynb #4750967d
-def predict_folder(data_dir,           # folder holding `test/<id>.json`
-                   checkpoint,         # a slot or pointwise checkpoint folder
-                   out='submission.csv', # where to write `id,cell_order`
-                   progress=True,      # show progress bars
-                  ) -> dict: # {'notebooks', 'skipped': [(file, problem)], 'out', 'method'}
-    "Write a validated submission for every readable notebook of `data_dir/test`"
-    method = checkpoint_method(checkpoint)             # fail on a bad checkpoint before reading any data
-    cells, skipped = load_cells(data_dir, 'test', orders=False, progress=progress)
-    if cells.empty: raise ValueError(f"{Path(data_dir)/'test'}: no readable notebooks ({len(skipped)} skipped)")
-    orders = predict_notebooks(cells, checkpoint, progress)
-    write_submission(orders, out, cells)
-    return {'notebooks': len(orders), 'skipped': skipped, 'out': str(out), 'method': method}
-
-@call_parse
-def predict_cli(data_dir:str='.', # folder holding `test/<id>.json` (the Kaggle layout)
-                checkpoint:str=None, # checkpoint folder: from ai4code_demo (slots) or ai4code_train (pointwise)
-                out:str='submission.csv', # the `id,cell_order` file to write
-               ):
-    "Order the markdown cells of every notebook in DATA_DIR/test and write a submission."
-    if checkpoint is None: raise SystemExit('ai4code_predict: error: --checkpoint is required (a folder from ai4code_demo or ai4code_train)')
-    warnings.showwarning = warning_line
-    try: s = predict_folder(data_dir, checkpoint, out)
-    except (ModelLoadError, OSError, ValueError) as e: raise SystemExit(f'ai4code_predict: error: {e}') from None
-    print(f"ai4code_predict: {s['notebooks']} notebooks ordered by the {s['method']} model -> {s['out']}; "
-          f"skipped {len(s['skipped'])}" + ''.join(f"\n  skipped {f}: {p}" for f, p in s['skipped']))
-
-# %% ../nbs/10_demo.ipynb #0c75f83a
-def _ipynb_cells(nb:dict) -> list:
-    "The list of cells of an nbformat 4 notebook, or of all worksheets of an nbformat 3 one"
-    if 'cells' in nb: return nb['cells']
-    return [c for ws in nb.get('worksheets') or [] for c in (ws or {}).get('cells') or []]
-
-def reorder_notebook(in_path,          # the `.ipynb` file to read
-                     out_path,         # the `.ipynb` file to write (atomically)
-                     checkpoint,       # a slot or pointwise checkpoint folder
-                    ) -> dict: # {'cells', 'markdown', 'moved'}
-    "Write `in_path` with its markdown cells placed by the model, code order and every cell's content untouched"
-    method = checkpoint_method(checkpoint)
-    read_ipynb(in_path)                                  # a clear NotebookError for a file that is not a notebook
-    nb = orjson.loads(Path(in_path).read_bytes().removeprefix(b'\xef\xbb\xbf'))
-    cells = _ipynb_cells(nb)
-    rows, anchor, follows = [], {}, -1                  # anchor: raw cell -> the code cell before it
-    for i, c in enumerate(cells):
-        kind = c.get('cell_type')
-        if kind in ('code', 'markdown', 'heading'):
-            src = c.get('source', c.get('input', ''))
-            src = ''.join(src) if isinstance(src, list) else (src or '')
-            if kind == 'heading': src = '#' * int(c.get('level') or 1) + ' ' + src
-            rows.append(('nb', str(i), 'code' if kind == 'code' else 'markdown', src))
-            if kind == 'code': follows = i
-        else: anchor[i] = follows
-    table = pd.DataFrame(rows, columns=['id', 'cell_id', 'cell_type', 'source'])
-    order = [int(c) for c in predict_notebooks(table, checkpoint)['nb']] if len(table) else []
-    after = {}
-    for i, a in anchor.items(): after.setdefault(a, []).append(i)
-    new = after.get(-1, []) + [j for i in order for j in [i] + (after.get(i, []) if cells[i].get('cell_type') == 'code' else [])]
-    assert sorted(new) == list(range(len(cells)))
-    reordered = [cells[i] for i in new]
-    if 'cells' in nb: nb['cells'] = reordered
-    else: nb['worksheets'] = [{**nb['worksheets'][0], 'cells': reordered}]
-    write_atomic(out_path, json.dumps(nb, indent=1, ensure_ascii=False).encode() + b'\n')
-    md = [i for i, c in enumerate(cells) if c.get('cell_type') in ('markdown', 'heading')]
-    return {'cells': len(cells), 'markdown': len(md), 'moved': sum(a != b for a, b in zip(new, range(len(cells)))), 'method': method}
-
-@call_parse
-def reorder_cli(in_path:str,   # the notebook (.ipynb) to reorder
-                out_path:str,  # where to write the reordered notebook
-                checkpoint:str=None, # checkpoint folder: from ai4code_demo (slots) or ai4code_train (pointwise)
-               ):
-    "Place the markdown cells of a notebook where the model says; code order and cell contents untouched."
-    if checkpoint is None: raise SystemExit('ai4code_reorder: error: --checkpoint is required')
-    try: s = reorder_notebook(in_path, out_path, checkpoint)
-    except (ModelLoadError, NotebookError, OSError, ValueError) as e: raise SystemExit(f'ai4code_reorder: error: {e}') from None
-    print(f"ai4code_reorder: {s['cells']} cells, {s['markdown']} markdown placed by the {s['method']} model, "
-          f"{s['moved']} cells moved -> {out_path}")
+__all__ = ['baseline_scores', 'run_demo', 'demo_cli']
 
 # %% ../nbs/10_demo.ipynb #c56fd62a
-def _baseline_scores(cells, items, constant):
+def baseline_scores(cells, items, constant):
     "The three baselines' markdown scores for a cells table"
     return {'spread evenly (a)': markdown_spread_evenly(cells), 'constant (b)': constant_rank(cells, constant),
             'cosine, no training (c)': cosine_scores(items)}
@@ -211,7 +96,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     name = 'slot model' if method == 'slots' else 'pointwise model'
     val = {}
     if len(items['val']):
-        val = _taus(val_cells, {name: predict(val_cells, items['val']), **_baseline_scores(val_cells, items['val'], constant)})
+        val = _taus(val_cells, {name: predict(val_cells, items['val']), **baseline_scores(val_cells, items['val'], constant)})
     log(f"trained the {name} [{secs['train']:.0f}s]; validation Kendall tau: {val}")
 
     t = time.perf_counter()
@@ -222,7 +107,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     if (test_dir/'test_orders.csv').is_file():   # scoring only: never used to predict
         truth = read_orders(test_dir/'test_orders.csv')
         if all(i in truth for i in orders):
-            test = _taus(test_cells, {name: orders, **_baseline_scores(test_cells, items['test'], constant)}, truth)
+            test = _taus(test_cells, {name: orders, **baseline_scores(test_cells, items['test'], constant)}, truth)
     secs['total'] = time.perf_counter() - t_all
     log(f"wrote {out} ({len(orders)} notebooks) [{secs['predict']:.0f}s]" + (f"; test Kendall tau: {test}" if test else ''))
     return {'method': method, 'data_dir': str(data_dir), 'test_dir': str(test_dir), 'out': str(out),
@@ -231,71 +116,6 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
             'cells_embedded': sum(map(len, tables.values())), 'threads': torch.get_num_threads(),
             'val_tau': val, 'test_tau': test, 'seconds': {k: round(v, 1) for k, v in secs.items()},
             'checkpoint': str(checkpoint)}
-
-# %% ../nbs/10_demo.ipynb #cf76c821
-def hold_out_repository(data_dir, # Kaggle-layout folder with `train/`, `train_orders.csv`, `sources.csv` (id, repo)
-                        repo:str, # the repository to hold out, e.g. `ADAPT-uiuc/PandasBench`
-                        out_dir,  # writes `out_dir/train` (the rest) and `out_dir/test` (held out)
-                       ) -> dict: # {'train': n, 'test': n}
-    "Split a corpus by repository: train on the other repositories, test on `repo`'s notebooks"
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    src = pd.read_csv(data_dir/'sources.csv', dtype=str, keep_default_na=False)
-    held = set(src.loc[src['repo'] == repo, 'id'])
-    if not held: raise ValueError(f"{data_dir/'sources.csv'}: no notebooks from {repo!r}")
-    orders = pd.read_csv(data_dir/'train_orders.csv', dtype=str, keep_default_na=False)
-    anc = data_dir/'train_ancestors.csv'
-    for side, ids in (('train', orders['id'][~orders['id'].isin(held)]), ('test', orders['id'][orders['id'].isin(held)])):
-        d = out_dir/side/side; d.mkdir(parents=True, exist_ok=True)
-        for i in ids: shutil.copy(data_dir/'train'/f'{i}.json', d)
-        orders[orders['id'].isin(set(ids))].to_csv(out_dir/side/f'{side}_orders.csv', index=False)
-        if side == 'train' and anc.is_file():
-            a = pd.read_csv(anc, dtype=str, keep_default_na=False); a[a['id'].isin(set(ids))].to_csv(out_dir/side/anc.name, index=False)
-    return {'train': int((~orders['id'].isin(held)).sum()), 'test': len(held & set(orders['id']))}
-
-# %% ../nbs/10_demo.ipynb #9d9f3499
-def _merge_results(path, key, result):
-    "Record `result` under `key` in the JSON file at `path` (atomically), keeping the other keys"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(path.read_text()) if path.is_file() else {}
-    data[key] = result
-    write_atomic(path, (json.dumps(data, indent=1) + '\n').encode())
-
-# %% ../nbs/10_demo.ipynb #b5ac6f6a
-def leave_one_repository_out(data_dir,   # Kaggle-layout corpus with `sources.csv` (id, repo)
-                             work_dir,   # one folder per repository (split, model, submission) and the shared `embeddings.npz`
-                             cfg:SlotConfig=None, # the slot method's settings
-                             seed=0,     # seed of each run's validation split and training
-                             results_json=None, results_key='corpus_leave_one_repository_out', # record the result here
-                             progress=False, # show progress bars
-                             log=print,  # where to report each repository
-                            ) -> dict: # per repository and pooled test taus
-    "Hold out each repository in turn, train on the others, predict it; Kendall tau per repository and over all notebooks"
-    data_dir, work = Path(data_dir), Path(work_dir); work.mkdir(parents=True, exist_ok=True)
-    if not (data_dir/'sources.csv').is_file(): raise FileNotFoundError(f"{data_dir/'sources.csv'}: no such file (id, repo of each notebook)")
-    repos = pd.read_csv(data_dir/'sources.csv', dtype=str, keep_default_na=False)['repo'].value_counts().index.tolist()
-    t0, per, cache = time.perf_counter(), {}, work/'embeddings.npz'
-    for repo in repos:
-        d = work/''.join(c if c.isalnum() or c in '-_.' else '_' for c in repo)
-        shutil.rmtree(d, ignore_errors=True)
-        if hold_out_repository(data_dir, repo, d/'split')['test'] == 0:   # only in sources.csv, not in the orders
-            shutil.rmtree(d); continue
-        (d/'work').mkdir(parents=True)
-        r = run_demo(d/'split'/'train', d/'split'/'test', d/'submission.csv', work_dir=d/'work', cfg=cfg, seed=seed,
-                     progress=progress, log=lambda msg: None, cache_path=cache)
-        truth = read_orders(d/'split'/'test'/'test_orders.csv')
-        per[repo] = {'notebooks': r['test_notebooks'], 'cell_pairs': sum(len(o) * (len(o) - 1) for o in truth.values()),
-                     'test_tau': r['test_tau'], 'seconds': r['seconds']['total']}
-        log(f"{repo}: {r['test_notebooks']} notebooks, test Kendall tau {r['test_tau']}")
-    total = sum(p['cell_pairs'] for p in per.values())
-    methods = list(next(iter(per.values()))['test_tau'])
-    result = {'data_dir': str(data_dir), 'notebooks': sum(p['notebooks'] for p in per.values()), 'repositories': per,
-              'pooled_test_tau': {m: round(sum(p['test_tau'][m] * p['cell_pairs'] for p in per.values()) / total, 4) for m in methods},
-              'seconds': round(time.perf_counter() - t0, 1),
-              'call': f"leave_one_repository_out({str(data_dir)!r}, {str(work)!r}, seed={seed})",
-              'config': asdict(cfg or SlotConfig())}
-    log(f"all {result['notebooks']} notebooks, each predicted without its repository: {result['pooled_test_tau']}")
-    if results_json: _merge_results(results_json, results_key, result)
-    return result
 
 # %% ../nbs/10_demo.ipynb #1469a8c6
 @call_parse
@@ -320,7 +140,7 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
                       pointwise_steps, refit, seed)
     except (ModelLoadError, OSError, ValueError) as e: raise SystemExit(f'ai4code_demo: error: {e}') from None
     r['command'] = ' '.join(['ai4code_demo'] + sys.argv[1:])
-    if results_json: _merge_results(results_json, results_key, r)
+    if results_json: merge_results(results_json, results_key, r)
     print(f"\n{'':26s} {'validation':>10s} {'test':>8s}")
     for k in (r['test_tau'] or r['val_tau']):
         v, t = r['val_tau'].get(k), (r['test_tau'] or {}).get(k)

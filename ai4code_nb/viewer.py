@@ -11,7 +11,7 @@ import ipywidgets as widgets
 from .data import load_cells, read_orders, sample_dir
 from .metrics import kendall_tau_per_notebook
 from .sampler import order_rows
-from .predict import markdown_spread_evenly, order_from_scores, validate_submission
+from .submission import markdown_spread_evenly, order_from_scores, validate_submission
 import io
 from IPython.display import Image, display
 
