@@ -8,6 +8,7 @@ import math
 from itertools import chain
 from pathlib import Path
 import numpy as np, pandas as pd, orjson, torch
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 from .data import read_cells_csv, ModelLoadError, clean_markdown as clean_markdown_text
@@ -147,20 +148,24 @@ class MarkdownDataset(torch.utils.data.Dataset):
         code_len = np.array([sum(c) for c in self.nb_costs], np.int64)[self.nb_of]
         self.lengths = md_len + np.minimum(code_len, total_max_len - md_len)
 
-    def __len__(self): return len(self.md_offsets) - 1
+# %% ../nbs/04_dataset.ipynb #d6d07430
+@patch
+def __len__(self:MarkdownDataset): return len(self.md_offsets) - 1
 
-    def __getitem__(self, i):
-        md = self.md_tokens[self.md_offsets[i]:self.md_offsets[i + 1]]
-        j = self.nb_of[i]
-        sep = self._sep
-        pieces = [self._cls, md, sep]
-        first = self.nb_code[j]
-        for k, take in enumerate(code_budgets(self.nb_costs[j], self.total_max_len - len(md) - 2)):
-            if take == 0: continue
-            s = self.code_offsets[first + k]
-            pieces += [self.code_tokens[s:s + take - 1], sep]
-        return {'input_ids': np.concatenate(pieces), 'features': self.nb_features[j],
-                'label': self.labels[i], 'index': i}
+@patch
+def __getitem__(self:MarkdownDataset, i):
+    "Item `i`: its token ids, its notebook's features, its label and its index"
+    md = self.md_tokens[self.md_offsets[i]:self.md_offsets[i + 1]]
+    j = self.nb_of[i]
+    sep = self._sep
+    pieces = [self._cls, md, sep]
+    first = self.nb_code[j]
+    for k, take in enumerate(code_budgets(self.nb_costs[j], self.total_max_len - len(md) - 2)):
+        if take == 0: continue
+        s = self.code_offsets[first + k]
+        pieces += [self.code_tokens[s:s + take - 1], sep]
+    return {'input_ids': np.concatenate(pieces), 'features': self.nb_features[j],
+            'label': self.labels[i], 'index': i}
 
 # %% ../nbs/04_dataset.ipynb #01e257f4
 class PadCollate:

@@ -8,6 +8,7 @@ import html
 from pathlib import Path
 import numpy as np, pandas as pd
 import ipywidgets as widgets
+from fastcore.basics import patch
 from .data import load_cells, read_orders, sample_dir
 from .metrics import kendall_tau_per_notebook
 from .sampler import order_rows
@@ -186,29 +187,34 @@ class NotebookViewer:
         "Show the notebook picked in the dropdown"
         self.output.value = '' if self.dropdown.value is None else self.render(self.dropdown.value)
 
-    def on_sort(self, change=None):
-        "Re-sort the dropdown, keeping the notebook shown"
-        current = self.dropdown.value
-        self.dropdown.unobserve(self.on_select, names='value')   # new options select their first: don't draw it
-        try: self.dropdown.options = notebook_options(self.summary, self.sort.value)
-        finally: self.dropdown.observe(self.on_select, names='value')
-        self.dropdown.value = current
+# %% ../nbs/11_viewer.ipynb #761a46e4
+@patch
+def on_sort(self:NotebookViewer, change=None):
+    "Re-sort the dropdown, keeping the notebook shown"
+    current = self.dropdown.value
+    self.dropdown.unobserve(self.on_select, names='value')   # new options select their first: don't draw it
+    try: self.dropdown.options = notebook_options(self.summary, self.sort.value)
+    finally: self.dropdown.observe(self.on_select, names='value')
+    self.dropdown.value = current
 
-    def _step(self, by):
-        ids = [i for _, i in self.dropdown.options]
-        self.dropdown.value = ids[(ids.index(self.dropdown.value) + by) % len(ids)]
+@patch
+def _step(self:NotebookViewer, by):
+    ids = [i for _, i in self.dropdown.options]
+    self.dropdown.value = ids[(ids.index(self.dropdown.value) + by) % len(ids)]
 
-    def on_prev(self, button=None):
-        "Show the notebook before this one in the list"
-        self._step(-1)
+@patch
+def on_prev(self:NotebookViewer, button=None):
+    "Show the notebook before this one in the list"
+    self._step(-1)
 
-    def on_next(self, button=None):
-        "Show the notebook after this one in the list"
-        self._step(1)
+@patch
+def on_next(self:NotebookViewer, button=None):
+    "Show the notebook after this one in the list"
+    self._step(1)
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
+@patch
+def _ipython_display_(self:NotebookViewer):
+    display(self.widget)
 
 # %% ../nbs/11_viewer.ipynb #9c8689d2
 def show_viewer(predicted=None,         # {id: [cell_id, ...]}, an `id,cell_order` DataFrame or a submission csv path; None: the `markdown_spread_evenly` baseline
