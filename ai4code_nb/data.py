@@ -7,7 +7,7 @@ __all__ = ['CELL_TYPES', 'CELL_COLUMNS', 'sample_dir', 'NotebookError', 'ModelLo
            'read_ancestors', 'notebook_ranks', 'load_cells', 'ancestor_val_mask', 'split_by_ancestor', 'atomic_file',
            'write_atomic', 'replace_dir', 'atomic_dir', 'merge_results', 'write_cells_csvs', 'write_cells_csv',
            'read_cells_csv', 'clean_markdown', 'read_ipynb', 'notebook_id', 'new_cell_ids', 'convert_notebooks',
-           'warning_line', 'convert_cli']
+           'warning_line', 'skip_report', 'convert_cli']
 
 # %% ../nbs/00_data.ipynb #24acd7b5
 import hashlib, html, importlib.resources, json, math, os, random, re, shutil, sys, tempfile, warnings
@@ -16,7 +16,7 @@ from itertools import compress
 from pathlib import Path
 
 import numpy as np, orjson, pandas as pd
-from fastcore.script import call_parse
+from .cli import cli
 from tqdm.auto import tqdm
 
 # %% ../nbs/00_data.ipynb #2e561772
@@ -184,7 +184,7 @@ def write_atomic(path, data: bytes):
     "Write `data` to `path` through a temporary file in the same folder and a rename."
     with atomic_file(path) as f: f.write(data)
 
-# %% ../nbs/00_data.ipynb #708e90a4
+# %% ../nbs/00_data.ipynb #731446d5
 def replace_dir(src, # a complete folder
                 dst, # where it should be
                ):
@@ -360,15 +360,31 @@ def warning_line(message, category, filename, lineno, file=None, line=None):
     "Show a warning as one line, for command-line tools."
     print(f'warning: {message}', file=file or sys.stderr)
 
-@call_parse
+# %% ../nbs/00_data.ipynb #3f1688bb
+def skip_report(skipped:list,   # [(file, problem)] as the readers return them
+                csv_path=None,  # write all of them here, `file,problem` (atomically); an old file is removed if none
+                limit:int=20,   # name at most this many in the lines
+               ) -> str: # one line per skipped file (the first `limit`), then how many more
+    "What a command prints of the notebooks it skipped: every problem named, independently of any warnings filter"
+    if csv_path is not None:
+        if skipped: write_atomic(csv_path, pd.DataFrame(skipped, columns=['file', 'problem']).to_csv(index=False).encode())
+        else: Path(csv_path).unlink(missing_ok=True)
+    lines = [f"  skipped {f}: {p}" for f, p in skipped[:limit]]
+    if len(skipped) > limit: lines.append(f"  ... and {len(skipped) - limit} more" + (f": all in {csv_path}" if csv_path else ''))
+    elif skipped and csv_path is not None: lines.append(f"  (listed in {csv_path})")
+    return '\n'.join(lines)
+
+# %% ../nbs/00_data.ipynb #6bfec26b
+@cli(aliases={'out_dir': dict(dest='output_dir', metavar='OUTPUT_DIR')})
 def convert_cli(src_dir:str, # folder searched recursively for `.ipynb` files
-                out_dir:str, # output folder (Kaggle AI4Code layout)
+                output_dir:str, # output folder (Kaggle AI4Code layout)
                 split:str='train', # `train` or `test`
                 seed:int=0, # seed of the markdown shuffle
                ):
     "Convert a folder of `.ipynb` notebooks into the Kaggle AI4Code layout."
     if split not in ('train', 'test'): raise SystemExit(f'ai4code_convert: error: --split must be train or test, not {split!r}')
     warnings.showwarning = warning_line
-    try: s = convert_notebooks(src_dir, out_dir, split, seed)
+    try: s = convert_notebooks(src_dir, output_dir, split, seed)
     except (OSError, ValueError) as e: raise SystemExit(f'ai4code_convert: error: {e}') from None
-    print(f"ai4code_convert: {s['notebooks']} notebooks, {s['cells']} cells -> {out_dir}; skipped {len(s['skipped'])}")
+    print(f"ai4code_convert: {s['notebooks']} notebooks, {s['cells']} cells -> {output_dir}; skipped {len(s['skipped'])}")
+    if s['skipped']: print(skip_report(s['skipped'], Path(output_dir)/'skipped.csv'))

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np, orjson, pandas as pd, torch
-from fastcore.script import call_parse
-from .data import load_cells, read_cells_csv, sample_dir, ModelLoadError, warning_line, read_orders, merge_results
+from .cli import cli
+from .data import load_cells, read_cells_csv, sample_dir, ModelLoadError, warning_line, read_orders, merge_results, skip_report
 from .preprocess import preprocess
 from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
@@ -23,7 +23,7 @@ from .predict import predict_pointwise
 __all__ = ['stage', 'read_tables', 'baseline_scores', 'embed_notebooks', 'fit_slot_model', 'fit_pointwise', 'run_demo',
            'demo_cli']
 
-# %% ../nbs/10_demo.ipynb #9ab665b7
+# %% ../nbs/10_demo.ipynb #fc26a03b
 @contextmanager
 def stage(seconds:dict, # where to record the time
           name:str,     # the stage's name
@@ -41,7 +41,7 @@ def read_tables(data_dir:Path, test_dir:Path, work:Path, valid_size=0.1, seed=0,
     if tables['test'].empty: raise ValueError(f"{test_dir/'test'}: no readable notebooks ({len(skipped)} skipped)")
     return summary, tables, skipped
 
-# %% ../nbs/10_demo.ipynb #13082e22
+# %% ../nbs/10_demo.ipynb #f9fcdcd1
 def baseline_scores(cells:pd.DataFrame, # cells table of the notebooks
                     items:list,         # their `notebook_items`
                     constant:float,     # the constant rank of baseline (b): the training markdown's median `pct_rank`
@@ -58,7 +58,7 @@ def _taus(cells, scores:dict, truth=None) -> dict:
         out[name] = round(kendall_tau([truth[i] for i in o], list(o.values())) if truth else orders_tau(cells, o), 4)
     return out
 
-# %% ../nbs/10_demo.ipynb #8fe4b797
+# %% ../nbs/10_demo.ipynb #05aeef3e
 def embed_notebooks(tables:dict,      # {name: cells table}
                     cfg:SlotConfig,   # the encoder and how much of each cell it reads
                     cache_path,       # the embedding cache file
@@ -144,7 +144,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
             'seconds': {k: round(v, 1) for k, v in secs.items()}, 'checkpoint': str(checkpoint)}
 
 # %% ../nbs/10_demo.ipynb #1469a8c6
-@call_parse
+@cli
 def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_orders.csv); default: the bundled real notebooks
              test_dir:str=None, # folder holding test/<id>.json; default: the bundled held-out notebooks
              out:str='submission.csv', # the submission to write
@@ -172,4 +172,5 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
         v, t = r['val_tau'].get(k), (r['test_tau'] or {}).get(k)
         print(f"{k:26s} {'' if v is None else f'{v:.4f}':>10s} {'' if t is None else f'{t:.4f}':>8s}")
     print(f"ai4code_demo: {r['test_notebooks']} notebooks -> {r['out']}; checkpoint {r['checkpoint']}; "
-          f"{r['seconds']['total']:.0f}s in all")
+          f"{r['seconds']['total']:.0f}s in all; skipped {len(r['skipped'])}")
+    if r['skipped']: print(skip_report([tuple(s) for s in r['skipped']], Path(out).with_name('skipped.csv')))

@@ -10,9 +10,9 @@ import sys, warnings
 from pathlib import Path
 
 import orjson
-from fastcore.script import call_parse
+from .cli import cli
 
-from .data import load_cells, ancestor_val_mask, write_cells_csvs, write_cells_csv, write_atomic, warning_line
+from .data import load_cells, ancestor_val_mask, write_cells_csvs, write_cells_csv, write_atomic, warning_line, skip_report
 from .data import clean_markdown as clean_markdown_text
 from .sampler import notebook_features
 
@@ -51,9 +51,9 @@ def preprocess(data_dir, # folder with `train/<id>.json`, `train_orders.csv` (an
             'files': files, 'skipped': skipped}
 
 # %% ../nbs/02_preprocess.ipynb #40acb656
-@call_parse
-def preprocess_cli(data_dir:str=None, # folder with `train/<id>.json`, `train_orders.csv`, `train_ancestors.csv`
-                   out_dir:str='./data', # folder for the six output files
+@cli(aliases={'out_dir': dict(dest='output_dir', metavar='OUTPUT_DIR')})
+def preprocess_cli(data_dir:str=None, # (required) folder with `train/<id>.json`, `train_orders.csv`, `train_ancestors.csv`
+                   output_dir:str='./data', # folder for the six output files (`--out_dir` too)
                    valid_size:float=0.1, # share of ancestor groups for validation (0: none)
                    n_code_cells:int=20, # code cells sampled per notebook
                    seed:int=0, # seed of the train/validation split
@@ -62,7 +62,8 @@ def preprocess_cli(data_dir:str=None, # folder with `train/<id>.json`, `train_or
     "Preprocess Kaggle AI4Code data into the original's six training files."
     if data_dir is None: raise SystemExit('ai4code_preprocess: error: --data_dir is required (a folder with train/ and train_orders.csv)')
     warnings.showwarning = warning_line
-    try: s = preprocess(data_dir, out_dir, valid_size, n_code_cells, seed, clean_markdown)
+    try: s = preprocess(data_dir, output_dir, valid_size, n_code_cells, seed, clean_markdown)
     except (OSError, ValueError) as e: raise SystemExit(f'ai4code_preprocess: error: {e}') from None
     print(f"ai4code_preprocess: {s['notebooks']} notebooks, {s['cells']} cells "
-          f"(train {s['train_notebooks']} / val {s['val_notebooks']} notebooks) -> {out_dir}; skipped {len(s['skipped'])}")
+          f"(train {s['train_notebooks']} / val {s['val_notebooks']} notebooks) -> {output_dir}; skipped {len(s['skipped'])}")
+    if s['skipped']: print(skip_report(s['skipped'], Path(output_dir)/'skipped.csv'))

@@ -4,20 +4,20 @@
 
 # %% ../nbs/06_train.ipynb #de332c1b
 from __future__ import annotations
-import json, math, os, random, shutil, sys, tempfile, time, warnings
+import argparse, json, math, os, random, shutil, sys, tempfile, time, warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict, field, fields, replace
 from types import SimpleNamespace
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import torch.distributed as dist
-from fastcore.script import call_parse
+from .cli import cli
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 from .data import read_cells_csv, warning_line
 from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, orders_tau
-from .data import ModelLoadError, atomic_dir
+from .data import ModelLoadError, atomic_dir, write_atomic
 from .dataset import load_tokenizer, read_split, PadCollate
 from .runtime import seed_everything, rng_state, set_rng_state, mixed_precision
 from .optim import make_optimizer, optimizer_step
@@ -26,9 +26,10 @@ from .model import (DEFAULT_MODEL, MarkdownModel, load_encoder, load_model, writ
                               predict_pct_ranks, dataset_for_model)
 
 # %% auto #0
-__all__ = ['TRAINER_STATE', 'LOSSES', 'TrainConfig', 'EpochBatchSampler', 'validation_tau', 'save_checkpoint',
-           'load_trainer_state', 'unwrap', 'check_resume', 'build_model', 'TrainState', 'save_training_state',
-           'resume_state', 'load_validation', 'validate', 'prepare_run', 'every', 'after_step', 'train', 'train_cli']
+__all__ = ['TRAINER_STATE', 'LOSSES', 'TRAINER_OPTIMIZERS', 'TRAINER_FLAGS', 'TrainConfig', 'EpochBatchSampler', 'validation_tau',
+           'save_checkpoint', 'load_trainer_state', 'unwrap', 'check_resume', 'build_model', 'TrainState',
+           'save_training_state', 'resume_state', 'load_validation', 'validate', 'TrainingLog', 'prepare_run', 'every',
+           'after_step', 'train', 'trainer_optimizer', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #a30e2d8b
 @dataclass
@@ -70,6 +71,8 @@ class TrainConfig:
     threads: int = 0                                 # if > 0: torch CPU threads (`torch.set_num_threads`)
     resume: str = ''                                 # checkpoint folder to continue from exactly
     progress: bool = True                            # show progress bars
+    logging_steps: int = 10                          # log the mean loss (and the rest) every this many optimizer steps
+    report_to: str = 'none'                          # `none` or `tensorboard` (needs the tensorboard package)
 
 # %% ../nbs/06_train.ipynb #ec20c000
 class EpochBatchSampler:
@@ -139,7 +142,8 @@ def load_trainer_state(path) -> dict:
     return torch.load(f, weights_only=False)
 
 # %% ../nbs/06_train.ipynb #3e49fb71
-_FREE_FIELDS = {'resume', 'output_dir', 'progress', 'n_workers', 'eval_steps', 'save_steps', 'eval_batch_size', 'device', 'threads'}
+_FREE_FIELDS = {'resume', 'output_dir', 'progress', 'n_workers', 'eval_steps', 'save_steps', 'eval_batch_size', 'device', 'threads',
+               'logging_steps', 'report_to'}
 
 def unwrap(model): 
     "The model inside a DDP (or other) wrapper"
@@ -168,7 +172,7 @@ def build_model(cfg:TrainConfig) -> MarkdownModel:
     if cfg.freeze_embeddings: model.encoder.get_input_embeddings().weight.requires_grad_(False)
     return model
 
-# %% ../nbs/06_train.ipynb #77ab2240
+# %% ../nbs/06_train.ipynb #06d1783f
 @dataclass
 class TrainState:
     "Where a run is: saved in every checkpoint, so that a resumed run continues exactly"
@@ -179,6 +183,7 @@ class TrainState:
     skipped_steps: int = 0        # updates skipped for inf/NaN gradients
     history: list = field(default_factory=list) # one entry per optimizer step
     evals: list = field(default_factory=list)   # one entry per validation
+    log_history: list = field(default_factory=list) # what `TrainingLog` wrote: the Trainer's `log_history`
 
     def advance(self, batch:int, batches_per_epoch:int, skipped:bool, **log):
         "Count one optimizer step that ended with micro-batch `batch`, and log it"
@@ -186,7 +191,7 @@ class TrainState:
         if self.next_batch == batches_per_epoch: self.epoch, self.next_batch = self.epoch + 1, 0
         self.history.append({'step': self.step, 'epoch': self.epoch, 'micro_batches': batch + 1, **log, 'skipped': bool(skipped)})
 
-# %% ../nbs/06_train.ipynb #b5ac70c2
+# %% ../nbs/06_train.ipynb #ee4ae476
 def save_training_state(path,       # the checkpoint folder (replaced atomically)
                         model,      # the model (wrapped or not)
                         tokenizer,  # its tokenizer
@@ -209,9 +214,9 @@ def resume_state(resume:dict, optimizer, scheduler, scaler, rank:int) -> TrainSt
     optimizer.load_state_dict(resume['optimizer']); scheduler.load_state_dict(resume['scheduler'])
     if scaler.is_enabled() and resume.get('scaler'): scaler.load_state_dict(resume['scaler'])
     set_rng_state(resume['rng_ranks'][rank] if 'rng_ranks' in resume else resume['rng'])
-    return TrainState(**{f.name: resume[f.name] for f in fields(TrainState)})
+    return TrainState(**{f.name: resume[f.name] for f in fields(TrainState) if f.name in resume})
 
-# %% ../nbs/06_train.ipynb #3d9fe643
+# %% ../nbs/06_train.ipynb #9e5d82df
 def load_validation(cfg:TrainConfig, model, tokenizer, rank:int=0, world:int=1) -> SimpleNamespace|None:
     "The validation rows (this process's contiguous block of them, as a dataset) and all their notebooks' cells"
     if not cfg.val_mark_path: return None
@@ -231,7 +236,34 @@ def validate(model, val:SimpleNamespace, cfg:TrainConfig, st:TrainState, criteri
                      'val_loss': float(criterion(torch.from_numpy(scores), torch.from_numpy(labels)).mean())})
     return tau
 
-# %% ../nbs/06_train.ipynb #10d502f8
+# %% ../nbs/06_train.ipynb #34eb9fac
+class TrainingLog:
+    "The run's log as the Trainer keeps it: `log_history` in OUTPUT_DIR/trainer_state.json, and TensorBoard scalars if asked"
+    def __init__(self, output_dir,       # where `trainer_state.json` (and `runs/`, for TensorBoard) go
+                 report_to:str='none',   # `none` or `tensorboard`
+                 log_history:list=None,  # the entries of a resumed run
+                 enabled:bool=True,      # False in every process but the main one
+                ):
+        if report_to not in ('none', 'tensorboard'): raise ValueError(f"report_to must be none or tensorboard, not {report_to!r}")
+        self.path, self.enabled, self.writer = Path(output_dir)/'trainer_state.json', enabled, None
+        self.history = [] if log_history is None else log_history   # the caller's list, kept in its checkpoints
+        if report_to == 'tensorboard' and enabled:
+            try: from torch.utils.tensorboard import SummaryWriter   # optional: only this flag needs it
+            except ImportError: raise ValueError("--report_to tensorboard needs the tensorboard package: pip install tensorboard") from None
+            self.writer = SummaryWriter(str(Path(output_dir)/'runs'))
+
+    def __call__(self, entry:dict):
+        "Add `entry` (a `step` and numbers) to the history, rewrite the json, and send its scalars to TensorBoard"
+        self.history.append(entry)
+        if not self.enabled: return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.path, json.dumps({'global_step': entry['step'], 'log_history': self.history}, indent=1).encode())
+        if self.writer is None: return
+        for k, v in entry.items():
+            if k != 'step' and isinstance(v, (int, float)): self.writer.add_scalar(k, v, entry['step'])
+        self.writer.flush()
+
+# %% ../nbs/06_train.ipynb #56f9f589
 LOSSES = {'l1': nn.L1Loss(reduction='none'), 'mse': nn.MSELoss(reduction='none')}   # per row: the sampler weighs them
 
 def prepare_run(cfg:TrainConfig, # the settings
@@ -264,27 +296,35 @@ def prepare_run(cfg:TrainConfig, # the settings
         f" per epoch, {total_steps} optimizer steps of {cfg.accumulation_steps} micro-batches; amp {amp_dtype or 'off'}"
         f"{' + grad scaler' if scaler.is_enabled() else ''}, optimizer {cfg.optimizer}, device {device}"
         + (f"; resumed from {cfg.resume} at optimizer step {st.step} (epoch {st.epoch}, micro-batch {st.next_batch})" if resume else ''))
+    log_history = TrainingLog(cfg.output_dir, cfg.report_to, st.log_history, main)   # shares `st.log_history`
     collate = PadCollate(tokenizer.pad_token_id or 0, pad_to_multiple_of=8 if device.type == 'cuda' else None)
-    return SimpleNamespace(cfg=cfg, rank=rank, world=world, device=device, main=main, log=log, model=model, tokenizer=tokenizer,
+    return SimpleNamespace(cfg=cfg, rank=rank, world=world, device=device, main=main, model=model, tokenizer=tokenizer,
                            criterion=LOSSES[cfg.loss], train_ds=train_ds, val=val, collate=collate, optimizer=optimizer,
                            scheduler=scheduler, autocast=autocast, scaler=scaler, st=st, total_steps=total_steps,
-                           batches_per_epoch=batches_per_epoch, out=Path(cfg.output_dir))
+                           batches_per_epoch=batches_per_epoch, out=Path(cfg.output_dir), log=log_history, say=log)
 
-# %% ../nbs/06_train.ipynb #e6c35c22
+# %% ../nbs/06_train.ipynb #6bd92769
 def every(n:int, step:int) -> bool: return n > 0 and step % n == 0
 
 def after_step(r:SimpleNamespace, # the run, from `prepare_run`
                skipped:bool,      # whether the update was skipped
+               rows_per_s:float,  # training rows per second so far
                callbacks=(),      # called with the step's info (main process)
               ):
-    "Log a skipped update; validate and checkpoint when due (the best, by validation tau, and the last); call the callbacks"
+    "Log; validate and checkpoint when due (the best, by validation tau, and the last); call the callbacks"
     st, cfg, save = r.st, r.cfg, lambda name: save_training_state(r.out/name, r.model, r.tokenizer, r.optimizer, r.scheduler,
                                                                    r.scaler, st, cfg)
-    if skipped: r.log(f"step {st.step}: inf/NaN gradients, update skipped ({st.skipped_steps} so far)")
+    if skipped: r.say(f"step {st.step}: inf/NaN gradients, update skipped ({st.skipped_steps} so far)")
     done, end_of_epoch = st.step >= r.total_steps, st.next_batch == 0
+    epoch = round(st.epoch + st.next_batch / r.batches_per_epoch, 4)
+    if end_of_epoch or done or every(cfg.logging_steps, st.step):   # the mean loss since the last entry, as the Trainer logs it
+        h = st.history[next((e['step'] for e in reversed(st.log_history) if 'loss' in e), 0):]
+        r.log({'step': st.step, 'epoch': epoch, 'loss': sum(e['loss'] for e in h) / len(h), 'learning_rate': h[-1]['lr'],
+               'grad_norm': h[-1]['grad_norm'], 'rows_per_s': round(rows_per_s, 2), 'skipped_steps': st.skipped_steps})
     tau = validate(r.model, r.val, cfg, st, r.criterion) if r.val and (end_of_epoch or done or every(cfg.eval_steps, st.step)) else None
     if tau is not None:
-        r.log(f"step {st.step} (epoch {st.epoch}): validation Kendall tau {tau:.4f}" + (" (best so far)" if tau > st.best_tau else ""))
+        r.log({'step': st.step, 'epoch': epoch, 'eval_loss': st.evals[-1]['val_loss'], 'eval_kendall_tau': tau})
+        r.say(f"step {st.step} (epoch {st.epoch}): validation Kendall tau {tau:.4f}" + (" (best so far)" if tau > st.best_tau else ""))
         if tau > st.best_tau: st.best_tau = tau; save('best')
     if end_of_epoch or done or every(cfg.save_steps, st.step): save('last')
     info = {'step': st.step, 'epoch': st.epoch, 'loss': st.history[-1]['loss'], 'lr': st.history[-1]['lr'],
@@ -324,7 +364,7 @@ def train(cfg:TrainConfig=None, # the settings; keyword arguments override its f
             st.advance(b, r.batches_per_epoch, skipped, loss=step_loss.item() / r.world, lr=lr, grad_norm=grad_norm)
             train_time += time.perf_counter() - t0
             bar.update(1); bar.set_postfix(loss=f"{st.history[-1]['loss']:.4f}", lr=f'{lr:.2e}', rows_s=f'{rows / train_time:.1f}')
-            after_step(r, skipped, callbacks)                                        # validation, checkpoints, callbacks
+            after_step(r, skipped, rows / train_time, callbacks)                     # logs, validation, checkpoints
             if st.step >= r.total_steps: break
             step_loss, t0 = 0.0, time.perf_counter()                                 # rows/s counts training time only
     bar.close()
@@ -333,8 +373,31 @@ def train(cfg:TrainConfig=None, # the settings; keyword arguments override its f
             'best_tau': st.best_tau if r.val is not None else None, 'history': st.history, 'evals': st.evals,
             'best_dir': best, 'last_dir': r.out/'last', 'rows_per_s': rows / train_time if train_time > 0 else None}
 
+# %% ../nbs/06_train.ipynb #01f5960c
+TRAINER_OPTIMIZERS = {'adamw_torch': 'adamw', 'adamw_torch_fused': 'adamw', 'adamw_bnb_8bit': 'adamw8bit', 'adamw_8bit': 'adamw8bit',
+                      'adamw': 'adamw', 'adamw8bit': 'adamw8bit', 'adam8bit': 'adam8bit'}
+
+def trainer_optimizer(name:str) -> str:
+    "This package's optimizer for a Hugging Face `--optim` name (or one of its own)"
+    if name not in TRAINER_OPTIMIZERS:
+        raise argparse.ArgumentTypeError(f"{name!r} is not one of {', '.join(TRAINER_OPTIMIZERS)}")
+    return TRAINER_OPTIMIZERS[name]
+
+TRAINER_FLAGS = {   # the Hugging Face Trainer's names for the same settings
+    'learning_rate': dict(dest='lr', type=float, metavar='LR'),
+    'per_device_train_batch_size': dict(dest='batch_size', type=int, metavar='N'),
+    'per_device_eval_batch_size': dict(dest='eval_batch_size', type=int, metavar='N'),
+    'gradient_accumulation_steps': dict(dest='accumulation_steps', type=int, metavar='N'),
+    'num_train_epochs': dict(dest='epochs', type=int, metavar='N'),
+    'fp16': dict(dest='amp', action='store_const', const='fp16', help='the same as --amp fp16'),
+    'bf16': dict(dest='amp', action='store_const', const='bf16', help='the same as --amp bf16'),
+    'optim': dict(dest='optimizer', type=trainer_optimizer, metavar='NAME',
+                  help=f"the same as --optimizer, in the Trainer's names: {', '.join(list(TRAINER_OPTIMIZERS)[:4])}"),
+    'resume_from_checkpoint': dict(dest='resume', metavar='PATH'),
+}
+
 # %% ../nbs/06_train.ipynb #b54b4dc3
-@call_parse
+@cli(aliases=TRAINER_FLAGS)
 def train_cli(train_mark_path:str='./data/train_mark.csv', # markdown rows to train on (`ai4code_preprocess` output)
               train_features_path:str='./data/train_fts.json', # their notebook features
               val_mark_path:str='./data/val_mark.csv', # markdown rows to validate on ('' to skip validation)
@@ -369,6 +432,8 @@ def train_cli(train_mark_path:str='./data/train_mark.csv', # markdown rows to tr
               threads:int=0, # if > 0: torch CPU threads (`torch.set_num_threads`)
               freeze_embeddings:bool=False, # do not train the word embeddings (saves their gradient and optimizer state)
               resume:str='', # checkpoint folder (OUTPUT_DIR/last) to continue from exactly
+              logging_steps:int=10, # log the mean loss, learning rate, gradient norm and rows/s every this many optimizer steps
+              report_to:str='none', # `none`, or `tensorboard`: also write the log for TensorBoard (OUTPUT_DIR/runs)
              ):
     "Train the markdown-order model on `ai4code_preprocess` output; writes OUTPUT_DIR/best and OUTPUT_DIR/last."
     args = dict(locals())
