@@ -184,7 +184,7 @@ def write_atomic(path, data: bytes):
     "Write `data` to `path` through a temporary file in the same folder and a rename."
     with atomic_file(path) as f: f.write(data)
 
-# %% ../nbs/00_data.ipynb #731446d5
+# %% ../nbs/00_data.ipynb #a3caadd4
 def replace_dir(src, # a complete folder
                 dst, # where it should be
                ):
@@ -360,7 +360,7 @@ def warning_line(message, category, filename, lineno, file=None, line=None):
     "Show a warning as one line, for command-line tools."
     print(f'warning: {message}', file=file or sys.stderr)
 
-# %% ../nbs/00_data.ipynb #3f1688bb
+# %% ../nbs/00_data.ipynb #e57b8a8c
 def skip_report(skipped:list,   # [(file, problem)] as the readers return them
                 csv_path=None,  # write all of them here, `file,problem` (atomically); an old file is removed if none
                 limit:int=20,   # name at most this many in the lines
@@ -374,7 +374,7 @@ def skip_report(skipped:list,   # [(file, problem)] as the readers return them
     elif skipped and csv_path is not None: lines.append(f"  (listed in {csv_path})")
     return '\n'.join(lines)
 
-# %% ../nbs/00_data.ipynb #6bfec26b
+# %% ../nbs/00_data.ipynb #41f9a872
 @cli(aliases={'out_dir': dict(dest='output_dir', metavar='OUTPUT_DIR')})
 def convert_cli(src_dir:str, # folder searched recursively for `.ipynb` files
                 output_dir:str, # output folder (Kaggle AI4Code layout)

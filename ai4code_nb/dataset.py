@@ -148,7 +148,7 @@ class MarkdownDataset(torch.utils.data.Dataset):
         code_len = np.array([sum(c) for c in self.nb_costs], np.int64)[self.nb_of]
         self.lengths = md_len + np.minimum(code_len, total_max_len - md_len)
 
-# %% ../nbs/04_dataset.ipynb #d6d07430
+# %% ../nbs/04_dataset.ipynb #458c36d5
 @patch
 def __len__(self:MarkdownDataset): return len(self.md_offsets) - 1
 

@@ -23,7 +23,7 @@ from .predict import predict_pointwise
 __all__ = ['stage', 'read_tables', 'baseline_scores', 'embed_notebooks', 'fit_slot_model', 'fit_pointwise', 'run_demo',
            'demo_cli']
 
-# %% ../nbs/10_demo.ipynb #fc26a03b
+# %% ../nbs/10_demo.ipynb #44b99bf6
 @contextmanager
 def stage(seconds:dict, # where to record the time
           name:str,     # the stage's name
@@ -41,7 +41,7 @@ def read_tables(data_dir:Path, test_dir:Path, work:Path, valid_size=0.1, seed=0,
     if tables['test'].empty: raise ValueError(f"{test_dir/'test'}: no readable notebooks ({len(skipped)} skipped)")
     return summary, tables, skipped
 
-# %% ../nbs/10_demo.ipynb #f9fcdcd1
+# %% ../nbs/10_demo.ipynb #efc33d54
 def baseline_scores(cells:pd.DataFrame, # cells table of the notebooks
                     items:list,         # their `notebook_items`
                     constant:float,     # the constant rank of baseline (b): the training markdown's median `pct_rank`
@@ -58,7 +58,7 @@ def _taus(cells, scores:dict, truth=None) -> dict:
         out[name] = round(kendall_tau([truth[i] for i in o], list(o.values())) if truth else orders_tau(cells, o), 4)
     return out
 
-# %% ../nbs/10_demo.ipynb #05aeef3e
+# %% ../nbs/10_demo.ipynb #77f78ab7
 def embed_notebooks(tables:dict,      # {name: cells table}
                     cfg:SlotConfig,   # the encoder and how much of each cell it reads
                     cache_path,       # the embedding cache file

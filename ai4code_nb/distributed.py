@@ -23,7 +23,7 @@ def setup_distributed(device:str='auto', # `TrainConfig.device`; under torchrun 
     if not dist.is_initialized(): dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
     return dist.get_rank(), dist.get_world_size(), dev
 
-# %% ../nbs/06a_distributed.ipynb #3ba97737
+# %% ../nbs/06a_distributed.ipynb #0989543e
 def ddp_wrapper(world:int, # processes in the run
                 device,    # this process's device
                ):

@@ -172,7 +172,7 @@ def build_model(cfg:TrainConfig) -> MarkdownModel:
     if cfg.freeze_embeddings: model.encoder.get_input_embeddings().weight.requires_grad_(False)
     return model
 
-# %% ../nbs/06_train.ipynb #06d1783f
+# %% ../nbs/06_train.ipynb #befd1474
 @dataclass
 class TrainState:
     "Where a run is: saved in every checkpoint, so that a resumed run continues exactly"
@@ -191,7 +191,7 @@ class TrainState:
         if self.next_batch == batches_per_epoch: self.epoch, self.next_batch = self.epoch + 1, 0
         self.history.append({'step': self.step, 'epoch': self.epoch, 'micro_batches': batch + 1, **log, 'skipped': bool(skipped)})
 
-# %% ../nbs/06_train.ipynb #ee4ae476
+# %% ../nbs/06_train.ipynb #2d82169b
 def save_training_state(path,       # the checkpoint folder (replaced atomically)
                         model,      # the model (wrapped or not)
                         tokenizer,  # its tokenizer
@@ -216,7 +216,7 @@ def resume_state(resume:dict, optimizer, scheduler, scaler, rank:int) -> TrainSt
     set_rng_state(resume['rng_ranks'][rank] if 'rng_ranks' in resume else resume['rng'])
     return TrainState(**{f.name: resume[f.name] for f in fields(TrainState) if f.name in resume})
 
-# %% ../nbs/06_train.ipynb #9e5d82df
+# %% ../nbs/06_train.ipynb #f5f8cc4f
 def load_validation(cfg:TrainConfig, model, tokenizer, rank:int=0, world:int=1) -> SimpleNamespace|None:
     "The validation rows (this process's contiguous block of them, as a dataset) and all their notebooks' cells"
     if not cfg.val_mark_path: return None
@@ -236,7 +236,7 @@ def validate(model, val:SimpleNamespace, cfg:TrainConfig, st:TrainState, criteri
                      'val_loss': float(criterion(torch.from_numpy(scores), torch.from_numpy(labels)).mean())})
     return tau
 
-# %% ../nbs/06_train.ipynb #34eb9fac
+# %% ../nbs/06_train.ipynb #a07a014e
 class TrainingLog:
     "The run's log as the Trainer keeps it: `log_history` in OUTPUT_DIR/trainer_state.json, and TensorBoard scalars if asked"
     def __init__(self, output_dir,       # where `trainer_state.json` (and `runs/`, for TensorBoard) go
@@ -263,7 +263,7 @@ class TrainingLog:
             if k != 'step' and isinstance(v, (int, float)): self.writer.add_scalar(k, v, entry['step'])
         self.writer.flush()
 
-# %% ../nbs/06_train.ipynb #56f9f589
+# %% ../nbs/06_train.ipynb #04b36203
 LOSSES = {'l1': nn.L1Loss(reduction='none'), 'mse': nn.MSELoss(reduction='none')}   # per row: the sampler weighs them
 
 def prepare_run(cfg:TrainConfig, # the settings
@@ -303,7 +303,7 @@ def prepare_run(cfg:TrainConfig, # the settings
                            scheduler=scheduler, autocast=autocast, scaler=scaler, st=st, total_steps=total_steps,
                            batches_per_epoch=batches_per_epoch, out=Path(cfg.output_dir), log=log_history, say=log)
 
-# %% ../nbs/06_train.ipynb #6bd92769
+# %% ../nbs/06_train.ipynb #ef5673ee
 def every(n:int, step:int) -> bool: return n > 0 and step % n == 0
 
 def after_step(r:SimpleNamespace, # the run, from `prepare_run`
@@ -373,7 +373,7 @@ def train(cfg:TrainConfig=None, # the settings; keyword arguments override its f
             'best_tau': st.best_tau if r.val is not None else None, 'history': st.history, 'evals': st.evals,
             'best_dir': best, 'last_dir': r.out/'last', 'rows_per_s': rows / train_time if train_time > 0 else None}
 
-# %% ../nbs/06_train.ipynb #01f5960c
+# %% ../nbs/06_train.ipynb #57b60c54
 TRAINER_OPTIMIZERS = {'adamw_torch': 'adamw', 'adamw_torch_fused': 'adamw', 'adamw_bnb_8bit': 'adamw8bit', 'adamw_8bit': 'adamw8bit',
                       'adamw': 'adamw', 'adamw8bit': 'adamw8bit', 'adam8bit': 'adam8bit'}
 

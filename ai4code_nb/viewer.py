@@ -187,7 +187,7 @@ class NotebookViewer:
         "Show the notebook picked in the dropdown"
         self.output.value = '' if self.dropdown.value is None else self.render(self.dropdown.value)
 
-# %% ../nbs/11_viewer.ipynb #761a46e4
+# %% ../nbs/11_viewer.ipynb #9be0d699
 @patch
 def on_sort(self:NotebookViewer, change=None):
     "Re-sort the dropdown, keeping the notebook shown"
