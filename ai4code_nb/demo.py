@@ -15,8 +15,8 @@ from .preprocess import preprocess
 from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
 from .train import TrainConfig, train
-from .slots import (SlotConfig, CellEmbedder, embed_cells, embedding_text, notebook_items,
-                              train_slots, slot_scores, cosine_scores, save_slot_model, encoder_path)
+from .embed import CellEmbedder, embed_cells, embedding_text, encoder_path
+from .slots import SlotConfig, notebook_items, train_slots, slot_scores, cosine_scores, save_slot_model
 from .predict import predict_pointwise
 
 # %% auto #0

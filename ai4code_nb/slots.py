@@ -4,142 +4,29 @@
 
 # %% ../nbs/08_slots.ipynb #eb84086b
 from __future__ import annotations
-import hashlib, json, math, random, re, shutil, sys, tempfile, time
+import json, math, random, re, shutil, sys, tempfile, time
 from collections import Counter
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-from fastcore.basics import patch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
-from .data import clean_markdown, write_atomic, atomic_dir, ModelLoadError
+from .data import write_atomic, atomic_dir, ModelLoadError
 from .sampler import order_rows
 from .metrics import kendall_tau
-from .runtime import seed_everything, torch_threads, resolve_amp
+from .runtime import seed_everything, torch_threads
 from .optim import make_optimizer, optimizer_step
 from .submission import order_from_scores, orders_tau
-from .dataset import load_tokenizer, LengthSortedBatchSampler
-from .model import DEFAULT_MODEL, load_encoder, pool
+from .embed import DEFAULT_ENCODER, CellEmbedder, embed_cells, embedding_text, encoder_path, encoder_name
 
 # %% auto #0
-__all__ = ['DEFAULT_ENCODER', 'N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'embedding_text',
-           'encoder_path', 'encoder_name', 'text_key', 'CellEmbedder', 'embed_cells', 'identifier_terms',
-           'lexical_similarity', 'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal',
-           'NotebookItem', 'notebook_items', 'slot_code_features', 'SlotModel', 'placement_features',
-           'first_stage_placement', 'StackedSlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_logits',
-           'slot_positions', 'markdown_scores', 'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config',
-           'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
-
-# %% ../nbs/08_slots.ipynb #c5d15911
-def embedding_text(source:str,       # the cell's source
-                   cell_type:str,    # `code` or `markdown`
-                   max_chars=2000,   # characters kept
-                  ) -> str:
-    "The text the encoder reads for a cell: markdown cleaned with `clean_markdown`, both cut to `max_chars`"
-    return (clean_markdown(source) if cell_type == 'markdown' else source)[:max_chars]
-
-# %% ../nbs/08_slots.ipynb #6bc83758
-DEFAULT_ENCODER = 'all-MiniLM-L6-v2'   # the name checkpoints save for `DEFAULT_MODEL` (a folder that moves between machines)
-
-def encoder_path(name:str) -> str:
-    "The folder or hub name to load for an encoder name saved in a checkpoint"
-    return DEFAULT_MODEL if name == DEFAULT_ENCODER else name
-
-# %% ../nbs/08_slots.ipynb #b44294e8
-def encoder_name(name_or_path) -> str:
-    "The name to save in a checkpoint: `DEFAULT_ENCODER` for the bundled all-MiniLM-L6-v2 folder, else as given"
-    try: same = Path(str(name_or_path)).resolve() == Path(DEFAULT_MODEL).resolve()
-    except OSError: same = False
-    return DEFAULT_ENCODER if same or name_or_path == DEFAULT_ENCODER else str(name_or_path)
-
-# %% ../nbs/08_slots.ipynb #b601f2f5
-def text_key(text:str) -> bytes:
-    "The cache's key for a text: a 16-byte digest of it"
-    return hashlib.blake2b(text.encode('utf-8', 'replace'), digest_size=16).digest()
-
-# %% ../nbs/08_slots.ipynb #c9d84760
-class CellEmbedder:
-    "A frozen encoder that embeds texts (mean-pooled, L2-normalised), each distinct text once"
-    def __init__(self, encoder=DEFAULT_ENCODER, # hub name, local folder, or `DEFAULT_ENCODER`
-                 max_length=128,     # tokens read per text (`SlotConfig.max_length`)
-                 batch_size=64,      # texts per forward pass
-                 amp='auto',         # autocast precision, see `resolve_amp` (auto: off on CPUs without bf16 hardware)
-                 device='cpu',       # where the encoder runs
-                 cache_path=None,    # an `.npz` file to read the cache from and `save` it to
-                 local_files_only=False, # never try the hub
-                ):
-        self.name, self.max_length, self.batch_size, self.amp = encoder_name(encoder), max_length, batch_size, amp
-        path = encoder_path(self.name)
-        self.tokenizer = load_tokenizer(path, local_files_only)
-        self.encoder = load_encoder(path, local_files_only=local_files_only).to(device).eval().requires_grad_(False)
-        self.dim, self.device = self.encoder.config.hidden_size, torch.device(device)
-        self.cache_path, self.cache = cache_path, {}
-        if cache_path and Path(cache_path).is_file(): self._load(cache_path)
-
-    def _signature(self): return f'{self.name}|{self.max_length}|{self.dim}'
-
-    def __call__(self, texts:list, progress=False) -> np.ndarray:
-        "The embedding of each text, `(len(texts), dim)` float32, computing only those not in the cache"
-        keys = [text_key(t) for t in texts]
-        todo = list({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
-        if todo:
-            vecs = self._encode([t for _, t in todo], progress)
-            self.cache.update(zip([k for k, _ in todo], vecs))
-        return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
-
-# %% ../nbs/08_slots.ipynb #9ac0d3dc
-@patch
-@torch.inference_mode()
-def _encode(self:CellEmbedder, texts, progress):
-    "Run the encoder on `texts` in length-sorted batches: mean of the real tokens' last hidden states, L2-normalised"
-    ids = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_attention_mask=False)['input_ids']
-    lengths = [len(i) for i in ids]
-    dtype, _ = resolve_amp(self.amp, self.device)
-    out = np.zeros((len(texts), self.dim), np.float32)
-    pad = self.tokenizer.pad_token_id or 0
-    batches = LengthSortedBatchSampler(lengths, self.batch_size)
-    for idx in tqdm(batches, desc='embed cells', unit='batch', disable=not progress, mininterval=1):
-        n = max(lengths[i] for i in idx)
-        x = torch.full((len(idx), n), pad, dtype=torch.long); mask = torch.zeros_like(x)
-        for r, i in enumerate(idx): x[r, :lengths[i]] = torch.tensor(ids[i]); mask[r, :lengths[i]] = 1
-        x, mask = x.to(self.device), mask.to(self.device)
-        with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-            hidden = self.encoder(input_ids=x, attention_mask=mask).last_hidden_state
-        out[idx] = F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1).cpu().numpy()
-    return out
-
-# %% ../nbs/08_slots.ipynb #3bc3d6af
-@patch
-def save(self:CellEmbedder, path=None, # the `.npz` file to write (default: `cache_path`)
-        ):
-    "Write the cache to `path` (default: `cache_path`) atomically"
-    path = path or self.cache_path
-    if not path: return
-    keys = np.frombuffer(b''.join(self.cache), np.uint8).reshape(len(self.cache), 16)
-    vecs = np.stack(list(self.cache.values())) if self.cache else np.zeros((0, self.dim), np.float32)
-    tmp = Path(path).with_name(f'.{Path(path).name}.tmp.npz')
-    np.savez(tmp, keys=keys, vectors=vecs, signature=self._signature()); tmp.replace(path)
-
-# %% ../nbs/08_slots.ipynb #46608d46
-@patch
-def _load(self:CellEmbedder, path):
-    "Read the cache from `path`, unless it was written for another encoder or length"
-    z = np.load(path)
-    if str(z['signature']) != self._signature(): return   # another encoder or length: start afresh
-    keys = z['keys']   # 16 bytes per key; files of older versions hold them as 'S16', which drops trailing NULs
-    keys = [bytes(k).ljust(16, b'\0') for k in keys] if keys.dtype.kind == 'S' else [k.tobytes() for k in keys]
-    self.cache = dict(zip(keys, z['vectors']))
-
-# %% ../nbs/08_slots.ipynb #9e5057f1
-def embed_cells(cells:pd.DataFrame, # cells table: cell_type, source
-                embedder:CellEmbedder, # the frozen encoder and its cache
-                max_chars=2000,     # characters of each cell the encoder reads
-                progress=False,     # show a progress bar
-               ) -> np.ndarray:     # `(len(cells), dim)`, in table order
-    "The embedding of every cell of the table"
-    texts = [embedding_text(s, t, max_chars) for s, t in zip(cells['source'].tolist(), cells['cell_type'].tolist())]
-    return embedder(texts, progress)
+__all__ = ['N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'identifier_terms', 'lexical_similarity',
+           'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'NotebookItem', 'notebook_items',
+           'slot_code_features', 'SlotModel', 'placement_features', 'first_stage_placement', 'StackedSlotModel',
+           'median_slot_scores', 'pct_from_code_index', 'slot_logits', 'slot_positions', 'markdown_scores',
+           'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config', 'slot_loss', 'train_slots',
+           'save_slot_model', 'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #e72d5137
 _IDENT = re.compile(r'[A-Za-z_][A-Za-z0-9_]+')

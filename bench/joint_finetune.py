@@ -32,9 +32,9 @@ from ai4code_nb.dataset import LengthSortedBatchSampler, load_tokenizer
 from ai4code_nb.model import load_encoder, pool
 from ai4code_nb.optim import optimizer_step
 from ai4code_nb.submission import order_from_scores, orders_tau
-from ai4code_nb.slots import (DEFAULT_ENCODER, SlotConfig, embedding_text, encoder_path, markdown_scores,
-                              notebook_items, slot_logits, slot_loss, slot_model_from_config, slot_positions, train_slots,
-                              text_key)
+from ai4code_nb.embed import DEFAULT_ENCODER, embedding_text, encoder_path, text_key
+from ai4code_nb.slots import (SlotConfig, markdown_scores, notebook_items, slot_logits, slot_loss, slot_model_from_config,
+                              slot_positions, train_slots)
 
 def splits(corpus, hold, test_dir):
     cc, _ = load_cells(corpus, 'train', progress=False)

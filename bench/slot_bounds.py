@@ -23,8 +23,8 @@ import numpy as np, pandas as pd, torch
 
 from ai4code_nb.data import load_cells, merge_results
 from ai4code_nb.submission import order_from_scores, orders_tau
-from ai4code_nb.slots import (CellEmbedder, SlotConfig, embed_cells, markdown_scores, notebook_items, slot_logits,
-                              slot_positions, train_slots)
+from ai4code_nb.embed import CellEmbedder, embed_cells
+from ai4code_nb.slots import SlotConfig, markdown_scores, notebook_items, slot_logits, slot_positions, train_slots
 
 KS = (1, 2, 3, 5)
 

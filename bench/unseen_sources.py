@@ -106,7 +106,8 @@ def baselines(out):
     from ai4code_nb.data import load_cells
     from ai4code_nb.demo import baseline_scores
     from ai4code_nb.submission import order_from_scores
-    from ai4code_nb.slots import CellEmbedder, SlotConfig, embed_cells, notebook_items
+    from ai4code_nb.embed import CellEmbedder, embed_cells
+    from ai4code_nb.slots import SlotConfig, notebook_items
     work, cfg = out/'work', SlotConfig()
     mark = pd.read_csv(work/'data'/'train_mark.csv', usecols=['pct_rank'])   # the training split's markdown cells
     cells, _ = load_cells(out/'T', 'test', orders=False, progress=False)
