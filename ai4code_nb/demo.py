@@ -12,6 +12,7 @@ import numpy as np, orjson, pandas as pd, torch
 from .cli import cli
 from .data import load_cells, read_cells_csv, sample_dir, ModelLoadError, warning_line, read_orders, merge_results, skip_report
 from .preprocess import preprocess
+from .runtime import resolve_device
 from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
 from .train import TrainConfig, train
@@ -63,9 +64,10 @@ def embed_notebooks(tables:dict,      # {name: cells table}
                     cfg:SlotConfig,   # the encoder and how much of each cell it reads
                     cache_path,       # the embedding cache file
                     progress=True,    # show a progress bar
+                    device='auto',    # where the encoder runs
                    ) -> tuple: # ({name: notebook_items}, distinct texts embedded)
     "Every cell of every table embedded once, in one pass over their distinct texts; the cache saved"
-    embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path)
+    embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path, device=device)
     embedder([embedding_text(s, k, cfg.max_chars) for c in tables.values() for s, k in zip(c['source'], c['cell_type'])], progress)
     embedder.save()
     return {k: notebook_items(c, embed_cells(c, embedder, cfg.max_chars)) for k, c in tables.items()}, len(embedder.cache)
@@ -107,17 +109,18 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
              progress=True,      # show progress bars
              log=print,          # where to report each stage
              cache_path=None,    # the embedding cache file (default: `work_dir/embeddings.npz`); runs may share one
+             device='auto',      # where the encoder runs (`auto`: a GPU if torch sees one); the slot model runs on the CPU
             ) -> dict: # what was done, the taus and the time each stage took
     "Preprocess, embed, train, validate against the baselines, predict the test folder and write a submission"
     if method not in ('slots', 'pointwise'): raise ValueError(f"method must be slots or pointwise, not {method!r}")
-    t_all, secs, cfg = time.perf_counter(), {}, cfg or SlotConfig(seed=seed)
+    t_all, secs, cfg, device = time.perf_counter(), {}, cfg or SlotConfig(seed=seed), resolve_device(device)   # fail early
     data_dir, test_dir = Path(data_dir or sample_dir()), Path(test_dir or sample_dir())
     if not (test_dir/'test').is_dir(): raise FileNotFoundError(f"{test_dir/'test'}: no such folder (expected test/<id>.json files)")
     work = Path(work_dir or tempfile.mkdtemp(prefix='ai4code_demo_')); work.mkdir(parents=True, exist_ok=True)
     with stage(secs, 'preprocess'): summary, tables, skipped = read_tables(data_dir, test_dir, work, valid_size, seed, progress)
     log(f"preprocessed {summary['train_notebooks']} training / {summary['val_notebooks']} validation notebooks; "
         f"{tables['test']['id'].nunique()} test notebooks ({len(skipped)} skipped) [{secs['preprocess']:.0f}s]")
-    with stage(secs, 'embed'): items, n_texts = embed_notebooks(tables, cfg, cache_path or work/'embeddings.npz', progress)
+    with stage(secs, 'embed'): items, n_texts = embed_notebooks(tables, cfg, cache_path or work/'embeddings.npz', progress, device)
     log(f"embedded {sum(map(len, tables.values()))} cells ({n_texts} distinct texts) [{secs['embed']:.0f}s]")
     train_cells, val_cells, test_cells = tables['train'], tables['val'], tables['test']
     constant = float(train_cells.loc[train_cells['cell_type'] == 'markdown', 'pct_rank'].median())
@@ -156,6 +159,7 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
              pointwise_steps:int=100, # optimizer steps for --method pointwise
              seed:int=0, # seed of the split and the training
              threads:int=0, # if > 0: torch CPU threads
+             device:str='auto', # where the encoder runs: `auto` (a GPU if torch sees one), `cpu`, `cuda`, `cuda:1`, ...
              results_json:str=None, # also record the results in this JSON file ...
              results_key:str='demo', # ... under this key
             ):
@@ -163,7 +167,7 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
     warnings.showwarning = warning_line
     if threads > 0: torch.set_num_threads(threads)
     try: r = run_demo(data_dir, test_dir, out, method, work_dir, valid_size, SlotConfig(epochs=epochs, seed=seed),
-                      pointwise_steps, refit, seed)
+                      pointwise_steps, refit, seed, device=device)
     except (ModelLoadError, OSError, ValueError) as e: raise SystemExit(f'ai4code_demo: error: {e}') from None
     r['command'] = ' '.join(['ai4code_demo'] + sys.argv[1:])
     if results_json: merge_results(results_json, results_key, r)

@@ -10,12 +10,13 @@ import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .data import clean_markdown
-from .runtime import resolve_amp, resolve_device
-from .dataset import load_tokenizer, tokenize_flat, LengthSortedBatchSampler
+from .runtime import autocast_for, resolve_device
+from .dataset import load_tokenizer, tokenize_flat
 from .model import DEFAULT_MODEL, load_encoder, pool
 
 # %% auto #0
-__all__ = ['DEFAULT_ENCODER', 'embedding_text', 'encoder_path', 'encoder_name', 'text_key', 'CellEmbedder', 'embed_cells']
+__all__ = ['DEFAULT_ENCODER', 'embedding_text', 'encoder_path', 'encoder_name', 'text_key', 'token_batches', 'padded_batch',
+           'CellEmbedder', 'embed_cells']
 
 # %% ../nbs/07a_embed.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -44,22 +45,56 @@ def text_key(text:str) -> bytes:
     "The cache's key for a text: a 16-byte digest of it"
     return hashlib.blake2b(text.encode('utf-8', 'replace'), digest_size=16).digest()
 
+# %% ../nbs/07a_embed.ipynb #e3b948bd
+def token_batches(lengths,             # tokens of every text
+                  batch_size:int=64,   # texts per batch (at most)
+                  token_budget:int=None, # if given: padded tokens per batch (at most), so short texts go many to a batch
+                 ) -> list: # arrays of indices, longest texts first
+    "Length-sorted batches of indices: `batch_size` texts each, or as many as `token_budget` padded tokens allow"
+    lengths = np.asarray(lengths); order = np.argsort(-lengths, kind='stable')
+    if not token_budget: return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    batches, s = [], 0
+    while s < len(order):   # a batch is padded to its first (longest) text
+        n = int(min(batch_size, max(1, token_budget // max(int(lengths[order[s]]), 1))))
+        batches.append(order[s:s + n]); s += n
+    return batches
+
+# %% ../nbs/07a_embed.ipynb #2ba64c89
+def padded_batch(flat:np.ndarray,    # every text's tokens, no special tokens, one flat array (`tokenize_flat`)
+                 offsets:np.ndarray, # where each text's tokens start in `flat` (and the end)
+                 idx:np.ndarray,     # the texts of the batch
+                 cls_id:int, sep_id:int, pad_id:int, # the model's special tokens
+                ) -> tuple: # (input ids, attention mask), int64 tensors (batch, longest + 2)
+    "`[CLS] tokens [SEP]` of each text, padded to the batch's longest: built with array indexing, no loop over texts"
+    starts, n_tok = offsets[idx], offsets[idx + 1] - offsets[idx]
+    pos = np.arange(int(n_tok.max(initial=0)) + 2)[None, :]
+    ids = np.full((len(idx), pos.shape[1]), pad_id, np.int64)
+    body = (pos >= 1) & (pos <= n_tok[:, None])
+    ids[body] = flat[(starts[:, None] + pos - 1)[body]]
+    ids[:, 0], ids[np.arange(len(idx)), n_tok + 1] = cls_id, sep_id
+    return torch.from_numpy(ids), torch.from_numpy((pos < n_tok[:, None] + 2).astype(np.int64))
+
 # %% ../nbs/07a_embed.ipynb #c9d84760
 class CellEmbedder:
     "A frozen encoder that embeds texts (mean-pooled, L2-normalised), each distinct text once"
     def __init__(self, encoder=DEFAULT_ENCODER, # hub name, local folder, or `DEFAULT_ENCODER`
                  max_length=128,     # tokens read per text (`SlotConfig.max_length`)
-                 batch_size=64,      # texts per forward pass
+                 batch_size=64,      # texts per forward pass (at most, with a token budget)
                  amp='auto',         # autocast precision, see `resolve_amp` (auto: off on CPUs without bf16 hardware)
-                 device='cpu',       # where the encoder runs
+                 device='auto',      # where the encoder runs: `auto` (a GPU if torch sees one), `cpu`, `cuda`, ...
                  cache_path=None,    # an `.npz` file to read the cache from and `save` it to
                  local_files_only=False, # never try the hub
+                 token_budget='auto', # padded tokens per batch (None: `batch_size` texts; auto: 32,768 on a GPU, None on a CPU)
                 ):
-        self.name, self.max_length, self.batch_size, self.amp = encoder_name(encoder), max_length, batch_size, amp
+        self.device = resolve_device(device)
+        if token_budget == 'auto': token_budget = 32768 if self.device.type == 'cuda' else None
+        if token_budget and batch_size == 64: batch_size = 1024   # with a budget, many short texts go in one batch
+        self.name, self.max_length, self.batch_size, self.token_budget = encoder_name(encoder), max_length, batch_size, token_budget
+        self.amp, self.autocast = amp, autocast_for(amp, self.device)
         path = encoder_path(self.name)
         self.tokenizer = load_tokenizer(path, local_files_only)
-        self.encoder = load_encoder(path, local_files_only=local_files_only).to(device).eval().requires_grad_(False)
-        self.dim, self.device = self.encoder.config.hidden_size, torch.device(device)
+        self.encoder = load_encoder(path, local_files_only=local_files_only).to(self.device).eval().requires_grad_(False)
+        self.dim = self.encoder.config.hidden_size
         self.cache_path, self.cache = cache_path, {}
         if cache_path and Path(cache_path).is_file(): self._load(cache_path)
 
@@ -70,30 +105,30 @@ class CellEmbedder:
         keys = [text_key(t) for t in texts]
         todo = list({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
         if todo:
-            vecs = self._encode([t for _, t in todo], progress)
+            vecs = self.encode([t for _, t in todo], progress)
             self.cache.update(zip([k for k, _ in todo], vecs))
         return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
 
 # %% ../nbs/07a_embed.ipynb #9ac0d3dc
 @patch
 @torch.inference_mode()
-def _encode(self:CellEmbedder, texts, progress):
-    "Run the encoder on `texts` in length-sorted batches: mean of the real tokens' last hidden states, L2-normalised"
-    ids = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_attention_mask=False)['input_ids']
-    lengths = [len(i) for i in ids]
-    dtype, _ = resolve_amp(self.amp, self.device)
-    out = np.zeros((len(texts), self.dim), np.float32)
-    pad = self.tokenizer.pad_token_id or 0
-    batches = LengthSortedBatchSampler(lengths, self.batch_size)
+def encode(self:CellEmbedder, texts:list, # the texts, in order
+           progress=False,                # show a progress bar
+          ) -> np.ndarray: # `(len(texts), dim)` float32
+    "Run the encoder on `texts` (no cache): mean of the real tokens' last hidden states, L2-normalised"
+    tok = self.tokenizer
+    flat, offsets = tokenize_flat(tok, texts, self.max_length - 2)   # batched calls of the fast tokenizer
+    batches = token_batches(np.diff(offsets) + 2, self.batch_size, self.token_budget)
+    out = torch.zeros(len(texts), self.dim, device=self.device)      # kept on the device, copied to the host once
+    cuda = self.device.type == 'cuda'
     for idx in tqdm(batches, desc='embed cells', unit='batch', disable=not progress, mininterval=1):
-        n = max(lengths[i] for i in idx)
-        x = torch.full((len(idx), n), pad, dtype=torch.long); mask = torch.zeros_like(x)
-        for r, i in enumerate(idx): x[r, :lengths[i]] = torch.tensor(ids[i]); mask[r, :lengths[i]] = 1
-        x, mask = x.to(self.device), mask.to(self.device)
-        with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+        x, mask = padded_batch(flat, offsets, idx, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0)
+        if cuda: x, mask = x.pin_memory(), mask.pin_memory()         # page-locked: the copy overlaps the GPU's work
+        x, mask = x.to(self.device, non_blocking=cuda), mask.to(self.device, non_blocking=cuda)
+        with self.autocast():
             hidden = self.encoder(input_ids=x, attention_mask=mask).last_hidden_state
-        out[idx] = F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1).cpu().numpy()
-    return out
+        out[torch.from_numpy(idx).to(self.device)] = F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1)
+    return out.cpu().numpy()
 
 # %% ../nbs/07a_embed.ipynb #3bc3d6af
 @patch

@@ -10,7 +10,7 @@ import numpy as np, torch
 
 # %% auto #0
 __all__ = ['seed_everything', 'rng_state', 'set_rng_state', 'torch_threads', 'resolve_device', 'cpu_has_fast_bf16',
-           'cuda_has_fast_bf16', 'resolve_amp', 'mixed_precision']
+           'cuda_has_fast_bf16', 'resolve_amp', 'autocast_for', 'mixed_precision']
 
 # %% ../nbs/04a_runtime.ipynb #fab9b87b
 def seed_everything(seed:int):
@@ -73,6 +73,15 @@ def resolve_amp(amp:str,          # `auto`, `fp16`, `bf16` or `off`
     if amp == 'off': return None, False
     return (torch.bfloat16, False) if amp == 'bf16' else (torch.float16, True)
 
+# %% ../nbs/04a_runtime.ipynb #9ff0f172
+def autocast_for(amp:str, # `auto`, `fp16`, `bf16` or `off`, see `resolve_amp`
+                 device,  # the torch device
+                ):
+    "A function that gives the autocast context of `amp` on `device` (a context that does nothing when off)"
+    dtype, _ = resolve_amp(amp, device)
+    device = torch.device(device)
+    return (lambda: torch.autocast(device.type, dtype=dtype)) if dtype else nullcontext
+
 # %% ../nbs/04a_runtime.ipynb #26d89095
 def mixed_precision(amp:str,               # `auto`, `fp16`, `bf16` or `off`, see `resolve_amp`
                     device,                # the torch device trained on
@@ -80,6 +89,5 @@ def mixed_precision(amp:str,               # `auto`, `fp16`, `bf16` or `off`, se
                    ) -> tuple: # (autocast context factory, `GradScaler`, autocast dtype or None)
     "The context to run the forward pass and loss in, and a gradient scaler that is on for fp16 only"
     dtype, use_scaler = resolve_amp(amp, device)
-    device = torch.device(device)
-    autocast = (lambda: torch.autocast(device.type, dtype=dtype)) if dtype else nullcontext
-    return autocast, torch.amp.GradScaler(device.type, init_scale=init_scale, enabled=use_scaler), dtype
+    scaler = torch.amp.GradScaler(torch.device(device).type, init_scale=init_scale, enabled=use_scaler)
+    return autocast_for(amp, device), scaler, dtype

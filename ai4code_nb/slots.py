@@ -468,22 +468,28 @@ def save_slot_model(model:SlotModel, # the trained model
     return Path(path)
 
 # %% ../nbs/08_slots.ipynb #3a5737b1
+from safetensors import SafetensorError
+
 _BEFORE_CONTEXT = {'context': 1, 'slot_features': False, 'monotone': False, 'stages': 1}
 
 def load_slot_model(path, # a folder written by `save_slot_model`
                    ) -> tuple: # (SlotModel in eval mode, SlotConfig)
-    "A slot model and its settings from a folder written by `save_slot_model`; `ModelLoadError` if it is not one"
+    "A slot model and its settings from a folder written by `save_slot_model`; `ModelLoadError` naming the file if it is not one"
     path = Path(path)
     if not path.is_dir(): raise ModelLoadError(f'{path}: no such checkpoint folder')
     if not (path/SLOT_CONFIG).is_file(): raise ModelLoadError(f'{path}: not a slot checkpoint (no {SLOT_CONFIG})')
-    conf = json.loads((path/SLOT_CONFIG).read_text())
+    try: conf = json.loads((path/SLOT_CONFIG).read_bytes())
+    except ValueError as e: raise ModelLoadError(f'{path/SLOT_CONFIG}: not valid JSON ({e})') from None
+    if not isinstance(conf, dict) or 'dim' not in conf: raise ModelLoadError(f"{path/SLOT_CONFIG}: no 'dim' (not written by save_slot_model)")
     conf = {**_BEFORE_CONTEXT, **conf}   # checkpoints written before these settings existed
-    cfg = SlotConfig(**{f.name: conf[f.name] for f in fields(SlotConfig) if f.name in conf})
-    new = lambda placement=False: slot_model_from_config(conf['dim'], cfg, placement)
-    model = new() if cfg.stages == 1 else StackedSlotModel(new(), new(placement=True))
+    try:
+        cfg = SlotConfig(**{f.name: conf[f.name] for f in fields(SlotConfig) if f.name in conf})
+        new = lambda placement=False: slot_model_from_config(conf['dim'], cfg, placement)
+        model = new() if cfg.stages == 1 else StackedSlotModel(new(), new(placement=True))
+    except (TypeError, ValueError) as e: raise ModelLoadError(f'{path/SLOT_CONFIG}: {e}') from None
     try: model.load_state_dict(load_file(path/SLOT_WEIGHTS))
-    except (OSError, RuntimeError) as e:
-        raise ModelLoadError(f'{path}: unreadable {SLOT_WEIGHTS} ({str(e).splitlines()[0]})') from None
+    except (OSError, RuntimeError, SafetensorError) as e:
+        raise ModelLoadError(f'{path/SLOT_WEIGHTS}: unreadable weights ({str(e).splitlines()[0]})') from None
     return model.eval(), cfg
 
 # %% ../nbs/08_slots.ipynb #502b34c1
@@ -491,10 +497,11 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
                   checkpoint,           # a folder written by `save_slot_model`, or a (SlotModel, SlotConfig) pair
                   embedder:CellEmbedder=None, # reuse an embedder (and its cache); default: the checkpoint's encoder
                   progress=False,       # show progress bars
+                  device='auto',        # where the encoder runs (`auto`: a GPU if torch sees one); the slot model runs on the CPU
                  ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order by the slot model"
     model, cfg = checkpoint if isinstance(checkpoint, tuple) else load_slot_model(checkpoint)
-    embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True)
+    embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, device=device)
     if embedder.dim != model.dim:
         raise ModelLoadError(f'encoder {embedder.name} gives {embedder.dim}-wide vectors, '
                              f'the slot model was trained on {model.dim}')

@@ -55,7 +55,7 @@ def fit_exponent(sizes, # the sizes measured (notebooks)
 
 # %% ../../nbs/09_bench.ipynb #a87002a9
 BENCHES = {'preprocess': 'data:bench_preprocess', 'dataset': 'model:bench_dataset', 'train': 'model:bench_train',
-           'memory': 'model:bench_memory', 'infer': 'infer:bench_infer', 'trainer': 'trainer:bench_trainer',
+           'memory': 'model:bench_memory', 'infer': 'infer:bench_infer', 'embed': 'infer:bench_embed', 'trainer': 'trainer:bench_trainer',
            'preprocess_140k': 'data:bench_preprocess_140k'}
 
 # %% ../../nbs/09_bench.ipynb #abcc8625
@@ -109,7 +109,7 @@ def run_benches(names=('preprocess',), # benchmark groups to run, from `BENCHES`
 
 # %% ../../nbs/09_bench.ipynb #0c45194c
 @call_parse
-def bench_cli(only:str='preprocess', # comma-separated benchmark groups to run (preprocess, dataset, train, memory, infer, trainer), or `all`
+def bench_cli(only:str='preprocess', # comma-separated benchmark groups to run (preprocess, dataset, train, memory, infer, embed, trainer), or `all`
               data_dir:str=None, # Kaggle-layout folder of real notebooks (default: the bundled sample)
               out:str=None, # results file (default: bench/results-<device>.json)
               quick:bool=False, # fewer rounds, sizes, rows and smaller batches
