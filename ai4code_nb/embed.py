@@ -45,7 +45,7 @@ def text_key(text:str) -> bytes:
     "The cache's key for a text: a 16-byte digest of it"
     return hashlib.blake2b(text.encode('utf-8', 'replace'), digest_size=16).digest()
 
-# %% ../nbs/07a_embed.ipynb #e3b948bd
+# %% ../nbs/07a_embed.ipynb #4af0f55c
 def token_batches(lengths,             # tokens of every text
                   batch_size:int=64,   # texts per batch (at most)
                   token_budget:int=None, # if given: padded tokens per batch (at most), so short texts go many to a batch
@@ -59,7 +59,7 @@ def token_batches(lengths,             # tokens of every text
         batches.append(order[s:s + n]); s += n
     return batches
 
-# %% ../nbs/07a_embed.ipynb #2ba64c89
+# %% ../nbs/07a_embed.ipynb #fb80aa1a
 def padded_batch(flat:np.ndarray,    # every text's tokens, no special tokens, one flat array (`tokenize_flat`)
                  offsets:np.ndarray, # where each text's tokens start in `flat` (and the end)
                  idx:np.ndarray,     # the texts of the batch

@@ -10,7 +10,8 @@ import numpy as np, torch
 
 # %% auto #0
 __all__ = ['seed_everything', 'rng_state', 'set_rng_state', 'torch_threads', 'resolve_device', 'cpu_has_fast_bf16',
-           'cuda_has_fast_bf16', 'resolve_amp', 'autocast_for', 'mixed_precision']
+           'cuda_has_fast_bf16', 'resolve_amp', 'autocast_for', 'mixed_precision', 'is_out_of_memory', 'largest_batch',
+           'accumulation_for']
 
 # %% ../nbs/04a_runtime.ipynb #fab9b87b
 def seed_everything(seed:int):
@@ -73,7 +74,7 @@ def resolve_amp(amp:str,          # `auto`, `fp16`, `bf16` or `off`
     if amp == 'off': return None, False
     return (torch.bfloat16, False) if amp == 'bf16' else (torch.float16, True)
 
-# %% ../nbs/04a_runtime.ipynb #9ff0f172
+# %% ../nbs/04a_runtime.ipynb #2830149a
 def autocast_for(amp:str, # `auto`, `fp16`, `bf16` or `off`, see `resolve_amp`
                  device,  # the torch device
                 ):
@@ -91,3 +92,30 @@ def mixed_precision(amp:str,               # `auto`, `fp16`, `bf16` or `off`, se
     dtype, use_scaler = resolve_amp(amp, device)
     scaler = torch.amp.GradScaler(torch.device(device).type, init_scale=init_scale, enabled=use_scaler)
     return autocast_for(amp, device), scaler, dtype
+
+# %% ../nbs/04a_runtime.ipynb #7332fa31
+def is_out_of_memory(e:BaseException) -> bool:
+    "Whether `e` is a device running out of memory (CUDA, MPS or the CPU allocator)"
+    return isinstance(e, torch.OutOfMemoryError) or 'out of memory' in str(e).lower()
+
+def largest_batch(try_rows,          # function `try_rows(n)`: runs one forward and backward pass of `n` rows
+                  start:int=8,       # rows to try first
+                  limit:int=1024,    # never more than this many rows
+                 ) -> int:
+    "The largest micro-batch (a power of two times `start`, at most `limit`) whose step fits the device's memory"
+    best, n = 0, start
+    while n <= limit:
+        try: try_rows(n)
+        except (RuntimeError, torch.OutOfMemoryError) as e:
+            if not is_out_of_memory(e): raise
+            break
+        finally:
+            if torch.cuda.is_available(): torch.cuda.empty_cache()
+        best, n = n, n * 2
+    if best == 0: raise RuntimeError(f"not even {start} rows fit in the device's memory: lower --total_max_len or use a smaller model")
+    return best
+
+def accumulation_for(rows_per_step:int, micro_batch:int) -> tuple: # (micro-batch, accumulation steps)
+    "Micro-batches that make up `rows_per_step` rows: the largest fitting micro-batch that divides it, and how many"
+    mb = max(d for d in range(1, min(micro_batch, rows_per_step) + 1) if rows_per_step % d == 0)
+    return mb, rows_per_step // mb

@@ -117,7 +117,7 @@ def bench_infer(data_dir=None, model_name_or_path=None, device='cpu', # as `benc
         return {**figures, **embed_figures}, details
     finally: shutil.rmtree(work, ignore_errors=True)
 
-# %% ../../nbs/09d_bench_infer.ipynb #68692de4
+# %% ../../nbs/09d_bench_infer.ipynb #c313ec27
 @torch.inference_mode()
 def embed_rowwise(embedder, # a `CellEmbedder`
                   texts,    # the texts
@@ -141,7 +141,7 @@ class NoOpEncoder(torch.nn.Module):
     def forward(self, input_ids, attention_mask):
         return SimpleNamespace(last_hidden_state=torch.ones(*input_ids.shape, self.dim, device=input_ids.device))
 
-# %% ../../nbs/09d_bench_infer.ipynb #8c67a1c6
+# %% ../../nbs/09d_bench_infer.ipynb #b55897f6
 def bench_embed(data_dir=None, model_name_or_path=None, device='cpu', # as `bench_train`
                 quick=False,    # fewer cells and rounds
                 n_cells=None,   # cells embedded (default 4,096; 512 with `quick`)

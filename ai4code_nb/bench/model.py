@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['codebert_sized_encoder', 'bench_model', 'train_step', 'bench_batch', 'OriginalMarkdownDataset', 'bench_dataset',
            'train_flops', 'non_embedding_params', 'matmul_peak_flops', 'bench_train', 'optimizer_state_bytes',
-           'train_peak_memory', 'bench_memory']
+           'train_peak_memory', 'bench_memory', 'step_variants', 'time_step', 'bench_step']
 
 # %% ../../nbs/09c_bench_model.ipynb #af4213d1
 import os, shutil, statistics, subprocess, sys
@@ -20,7 +20,7 @@ from ..data import read_cells_csv
 from ..dataset import MarkdownDataset, PadCollate, load_tokenizer, read_split
 from ..model import DEFAULT_MODEL, MarkdownModel, load_encoder
 from ..optim import make_optimizer, optimizer_step
-from ..runtime import cpu_has_fast_bf16, resolve_amp
+from ..runtime import cpu_has_fast_bf16, resolve_amp, mixed_precision, largest_batch
 from .harness import peak_rss_mb, time_alternating
 from .data import bench_split
 
@@ -348,3 +348,58 @@ def bench_memory(data_dir=None, model_name_or_path=None, device='cpu', # as `ben
                    'figure': 'peak above the imports-only process, optimized / plain', 'load_average': os.getloadavg()}
         return figures, details
     finally: shutil.rmtree(work, ignore_errors=True)
+
+# %% ../../nbs/09c_bench_model.ipynb #fec29e69
+def step_variants(device, # where the steps run
+                  quick=False, compile=None, # compile: also time `torch.compile` (default: on CUDA only)
+                 ) -> dict: # {name: (micro-batch or 'auto', compiled, amp, optimizer)}
+    "The training-step variants of the `step` group: the original's recipe, the largest fitting batch, compiled, fp16, 8-bit"
+    compile = device.type == 'cuda' if compile is None else compile
+    v = {'recipe_8_bf16_adamw': (8, False, 'bf16', 'adamw'), 'auto_bf16_adamw': ('auto', False, 'bf16', 'adamw'),
+         'auto_fp16_adamw': ('auto', False, 'fp16', 'adamw'), 'auto_bf16_adamw8bit': ('auto', False, 'bf16', 'adamw8bit')}
+    if compile: v.update(recipe_8_bf16_adamw_compiled=(8, True, 'bf16', 'adamw'), auto_bf16_adamw_compiled=('auto', True, 'bf16', 'adamw'))
+    if quick: v = {k: x for k, x in v.items() if 'fp16' not in k and '8bit' not in k}
+    return v
+
+def time_step(model, ds, rows:int, compiled:bool, amp:str, optimizer:str, device, L:int, steps:int=5) -> dict:
+    "Median rows/s and step time of `steps` full training steps (forward, backward, clip, optimizer) of `rows` rows at `L` tokens"
+    opt = make_optimizer(model, optimizer, lr=1e-6)
+    autocast, scaler, _ = mixed_precision(amp, device)
+    m = torch.compile(model) if compiled else model
+    batch = bench_batch(ds, [i % len(ds) for i in range(rows)], device, pad_to=L)
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    def step():
+        with autocast(): loss = torch.nn.functional.l1_loss(m(batch['input_ids'], batch['attention_mask'], batch['features']), batch['labels'])
+        scaler.scale(loss).backward(); optimizer_step(model.parameters(), opt, scaler, 1.0); opt.zero_grad(set_to_none=True); sync()
+    for _ in range(2): step()   # warm-up (and compilation)
+    ts = time_alternating({'step': step}, steps, warmup=0)['step']
+    return {'rows': rows, 'rows_per_s': rows / statistics.median(ts), 'step_s': statistics.median(ts),
+            'flops': train_flops(model.encoder.config, non_embedding_params(model.encoder), rows, L)}
+
+# %% ../../nbs/09c_bench_model.ipynb #3f821934
+def bench_step(data_dir=None, model_name_or_path=None, device='cpu', # as `bench_train`
+               quick=False,        # fewer variants and steps
+               total_max_len=512,  # tokens per row
+               limit:int=None,     # most rows the automatic batch may take (default 256 on CUDA, 16 on a CPU)
+               compile:bool=None,  # also time compiled steps (default: on CUDA only)
+              ) -> tuple: # (figures, details)
+    "The training step's speed: the original's 8 rows against the largest micro-batch that fits, eager or compiled, bf16 or fp16, AdamW or 8-bit"
+    device = torch.device(device)
+    work = bench_split(data_dir)
+    try: mark, fts = read_split(work/'train_mark.csv', work/'train_fts.json')
+    finally: shutil.rmtree(work, ignore_errors=True)
+    model = bench_model(model_name_or_path, device).train()
+    ds = MarkdownDataset(mark, fts, load_tokenizer(model_name_or_path or DEFAULT_MODEL), min(64, total_max_len // 2), total_max_len)
+    limit = limit or (256 if device.type == 'cuda' else 16)
+    def try_rows(n): time_step(model, ds, n, False, 'bf16', 'adamw', device, total_max_len, steps=1)
+    auto = largest_batch(try_rows, 8, limit)
+    peak = matmul_peak_flops(torch.bfloat16, device)
+    out = {}
+    for name, (rows, compiled, amp, opt) in step_variants(device, quick, compile).items():
+        r = time_step(model, ds, auto if rows == 'auto' else rows, compiled, amp, opt, device, total_max_len, 3 if quick else 8)
+        out[name] = {**r, 'mfu': r['flops'] / r['step_s'] / peak}
+    figures = {'step_auto_batch': auto, 'step_mfu_recipe': out['recipe_8_bf16_adamw']['mfu'], 'step_mfu_auto': out['auto_bf16_adamw']['mfu'],
+               'step_auto_over_recipe': out['auto_bf16_adamw']['rows_per_s'] / out['recipe_8_bf16_adamw']['rows_per_s']}
+    if 'auto_bf16_adamw_compiled' in out: figures['step_mfu_auto_compiled'] = out['auto_bf16_adamw_compiled']['mfu']
+    return figures, {'variants': out, 'bf16_peak_flops': peak, 'total_max_len': total_max_len, 'limit': limit,
+                     'threads': torch.get_num_threads(), 'load_average': os.getloadavg()}
