@@ -16,7 +16,7 @@ import numpy as np, torch, torch.nn.functional as F
 from ..data import read_cells_csv
 from ..dataset import MarkdownDataset, LengthSortedBatchSampler, load_tokenizer, read_split
 from ..model import DEFAULT_MODEL, pool, predict_pct_ranks
-from ..runtime import resolve_amp
+from ..runtime import resolve_amp, autocast_for, cpu_has_fast_bf16
 from ..embed import CellEmbedder, DEFAULT_ENCODER, embedding_text
 from ..slots import SlotConfig
 from .harness import time_alternating
@@ -121,6 +121,7 @@ def bench_infer(data_dir=None, model_name_or_path=None, device='cpu', # as `benc
 @torch.inference_mode()
 def embed_rowwise(embedder, # a `CellEmbedder`
                   texts,    # the texts
+                  amp=None, # autocast precision (default: the embedder's)
                  ) -> np.ndarray:
     "The embedder's path before the loop-free pipeline: one tokenizer call, a tensor filled row by row, a host copy per batch"
     ids = embedder.tokenizer(texts, truncation=True, max_length=embedder.max_length, return_attention_mask=False)['input_ids']
@@ -131,7 +132,8 @@ def embed_rowwise(embedder, # a `CellEmbedder`
         x = torch.full((len(idx), n), pad, dtype=torch.long); mask = torch.zeros_like(x)
         for r, i in enumerate(idx): x[r, :lengths[i]] = torch.tensor(ids[i]); mask[r, :lengths[i]] = 1
         x, mask = x.to(embedder.device), mask.to(embedder.device)
-        with embedder.autocast(): hidden = embedder.encoder(input_ids=x, attention_mask=mask).last_hidden_state
+        with (autocast_for(amp, embedder.device) if amp else embedder.autocast)():
+            hidden = embedder.encoder(input_ids=x, attention_mask=mask).last_hidden_state
         out[idx] = F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1).cpu().numpy()
     return out
 
@@ -157,13 +159,17 @@ def bench_embed(data_dir=None, model_name_or_path=None, device='cpu', # as `benc
     emb = CellEmbedder(model_name_or_path or DEFAULT_ENCODER, SlotConfig().max_length, device=str(device))
     same = float(np.abs(emb.encode(texts[:256]) - embed_rowwise(emb, texts[:256])).max())   # also the warm-up
     if same > 1e-5: raise AssertionError(f'the two pipelines give different vectors ({same:.1e})')
-    t = time_alternating({'rowwise': partial(embed_rowwise, emb, texts), 'loop_free': partial(emb.encode, texts)},
-                         repeats, warmup=0)
+    sides = {'rowwise': partial(embed_rowwise, emb, texts), 'loop_free': partial(emb.encode, texts)}
+    # f9f0759's `auto` took bf16 on any CPU with bf16 hardware; where today's measured `auto` does not, time that path too
+    if emb.amp == 'auto' and emb.device.type == 'cpu' and cpu_has_fast_bf16() and resolve_amp('auto', 'cpu')[0] is None:
+        sides['before'] = partial(embed_rowwise, emb, texts, 'bf16')
+    t = time_alternating(sides, repeats, warmup=0)
     med = {k: statistics.median(v) for k, v in t.items()}
     real, emb.encoder = emb.encoder, NoOpEncoder(emb.dim).to(emb.device)
     noop = time_alternating({'pipeline_noop': partial(emb.encode, texts)}, repeats, warmup=1)
     emb.encoder = real
     figures = {'embed_speedup_vs_rowwise': med['rowwise'] / med['loop_free'], 'embed_cells_per_s': len(texts) / med['loop_free'],
+               **({'embed_speedup_vs_before': med['before'] / med['loop_free']} if 'before' in med else {}),
                'embed_pipeline_noop_cells_per_s': len(texts) / statistics.median(noop['pipeline_noop'])}
     details = {'cells': len(texts), 'max_length': emb.max_length, 'batch': emb.batch_size, 'token_budget': emb.token_budget,
                'amp': emb.amp, 'threads': torch.get_num_threads(), 'repeats': repeats, 'max_abs_difference': same,
