@@ -62,4 +62,7 @@ def cli(func=None,         # the function to run from the command line
         prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else func.__name__
         return func(**vars(cli_parser(func, aliases, required, prog).parse_args()))
     _f.parser = lambda prog=None: cli_parser(func, aliases, required, prog)
+    frame = inspect.currentframe().f_back   # a module run as a script (`python -m ai4code_nb.train`, as torchrun and
+    g = frame.f_globals if frame else {}    # accelerate launch do) runs its command, as fastcore's call_parse does
+    if frame and frame.f_locals is g and g.get('__name__') == '__main__' and g.get('__file__'): return _f()
     return _f

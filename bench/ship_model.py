@@ -1,0 +1,73 @@
+#!/usr/bin/env python
+"""Train the default method's model on corpus + corpus-large and write it where the package ships it.
+
+    python bench/ship_model.py CORPUS CORPUS_LARGE [--out ai4code_nb/pretrained] [--cache EMB.npz]
+                               [--exclude statsmodels,sktime,aif360,seaborn] [--results_json bench/research-results.json]
+
+Every notebook of a repository named like a package of the held-out test sets (bench/unseen_sources.py
+SETS a and b) is left out of training, so that scores on those sets measure ordering, not memory; how
+many were left out is recorded. The embedding cache is the cost (about 200,000 distinct cell texts):
+build it once (`--cache`), every later run reads it. Time and counts go to `--results_json`.
+"""
+import argparse, shlex, sys, time
+from pathlib import Path
+import pandas as pd
+from ai4code_nb.data import load_cells, merge_results
+from ai4code_nb.embed import CellEmbedder, embed_cells
+from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model
+
+def held_out_packages() -> set:
+    "The package names of the held-out test sets, normalized (lower case, `-` as `_`)"
+    sys.path.insert(0, str(Path(__file__).parent))
+    from unseen_sources import SETS
+    return {name.lower().replace('-', '_') for s in SETS.values() for name, *_ in s}
+
+def training_cells(corpora, exclude:set) -> tuple: # (cells table, {repo: notebooks left out})
+    "Every corpus's cells, without the notebooks of repositories named like an excluded package"
+    tables, dropped = [], {}
+    for d in corpora:
+        cells, _ = load_cells(d, progress=True)
+        src = Path(d)/'sources.csv'
+        if src.is_file():
+            repo = pd.read_csv(src, dtype=str, keep_default_na=False).set_index('id')['repo']
+            name = lambda r: {p.lower().replace('-', '_') for p in r.split('/')}
+            bad = {i for i, r in repo.items() if name(r) & exclude}
+            for i in bad & set(cells['id']): dropped[repo[i]] = dropped.get(repo[i], 0) + 1
+            cells = cells[~cells['id'].isin(bad)]
+        tables.append(cells)
+    cells = pd.concat(tables, ignore_index=True)
+    if cells.duplicated(['id', 'cell_id']).any(): raise SystemExit('two corpora share notebook ids')
+    return cells, dropped
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
+    p.add_argument('corpora', nargs='+', help='Kaggle-layout folders (with sources.csv to exclude by repository)')
+    p.add_argument('--out', default=str(Path(__file__).resolve().parent.parent/'ai4code_nb'/'pretrained'))
+    p.add_argument('--cache', default=None, help='embedding cache (.npz), read and updated')
+    p.add_argument('--exclude', default=None, help='comma-separated package names (default: the held-out sets)')
+    p.add_argument('--results_json', default=None)
+    p.add_argument('--threads', type=int, default=0)
+    a = p.parse_args(argv)
+    for d in a.corpora:
+        if not (Path(d)/'train').is_dir(): raise SystemExit(f'{d}: no train/ folder')
+    import torch
+    if a.threads: torch.set_num_threads(a.threads)
+    t0, cfg = time.time(), SlotConfig()
+    exclude = set(a.exclude.split(',')) if a.exclude else held_out_packages()
+    cells, dropped = training_cells(a.corpora, exclude)
+    print(f"{cells['id'].nunique()} notebooks, {len(cells)} cells; left out {sum(dropped.values())}: {dropped}", flush=True)
+    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=a.cache)
+    E = embed_cells(cells, emb, cfg.max_chars, progress=True); emb.save()
+    t_embed = time.time() - t0
+    items = notebook_items(cells, E, progress=True)
+    model, history = train_slots(items, cfg, progress=True)
+    t_train = time.time() - t0 - t_embed
+    record = {'command': shlex.join(['python', 'bench/ship_model.py'] + (argv or sys.argv[1:])),
+              'corpora': a.corpora, 'notebooks': int(cells['id'].nunique()), 'cells': len(cells),
+              'left_out': dropped, 'excluded_packages': sorted(exclude),
+              'seconds': {'embed': round(t_embed, 1), 'train': round(t_train, 1)}, 'threads': torch.get_num_threads()}
+    save_slot_model(model, a.out, cfg, {'trained_on': record})
+    print(f"wrote {a.out}: {record}")
+    if a.results_json: merge_results(a.results_json, 'shipped_model', record)
+
+if __name__ == '__main__': main()
