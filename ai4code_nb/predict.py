@@ -4,20 +4,22 @@
 
 # %% ../nbs/08a_predict.ipynb #caaed456
 from __future__ import annotations
-import json, warnings
+import inspect, json, re, warnings
 from pathlib import Path
 import numpy as np, orjson, pandas as pd, torch
 from .cli import cli
-from .data import load_cells, read_ipynb, NotebookError, ModelLoadError, warning_line, write_atomic, skip_report
+from .data import load_cells, read_ipynb, ipynb_cell, NotebookError, ModelLoadError, warning_line, skip_report
+from .data import write_atomic, check_writable
+from .runtime import resolve_device
 from .sampler import notebook_features
-from .submission import order_from_scores, write_submission
+from .submission import order_from_scores, write_submission, unwritable_notebooks
 from .dataset import load_tokenizer
 from .model import HEAD_CONFIG, load_model, dataset_for_model, predict_pct_ranks
 from .slots import SLOT_CONFIG, predict_slots
 
 # %% auto #0
-__all__ = ['checkpoint_method', 'predict_pointwise', 'predict_notebooks', 'predict_folder', 'predict_cli', 'reorder_notebook',
-           'reorder_cli']
+__all__ = ['checkpoint_method', 'predict_pointwise', 'predict_notebooks', 'predict_folder', 'predict_cli', 'cell_spans',
+           'placed_order', 'reorder_notebook', 'reorder_cli']
 
 # %% ../nbs/08a_predict.ipynb #d35dcab3
 def checkpoint_method(path) -> str:
@@ -34,99 +36,156 @@ def predict_pointwise(cells:pd.DataFrame, # cells table of the notebooks to orde
                       checkpoint,         # a folder written by `ai4code_train`
                       n_code_cells=20,    # code cells sampled per notebook, as `ai4code_preprocess` does
                       progress=False,     # show progress bars
+                      device='auto',      # `auto` (a GPU when torch sees one), `cpu`, `cuda`, `cuda:1`, ...
                      ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order by the original's pointwise model"
-    model, tok = load_model(checkpoint), load_tokenizer(checkpoint, local_files_only=True)
+    device = resolve_device(device)
+    model, tok = load_model(checkpoint).to(device), load_tokenizer(checkpoint, local_files_only=True)
     cells = cells.reset_index(drop=True)
     mark = cells[cells['cell_type'] == 'markdown']
     scores = pd.Series([], dtype=float)
     if len(mark):
         ds = dataset_for_model(model, mark, notebook_features(cells, n_code_cells, progress=False), tok, progress)
-        scores = pd.Series(predict_pct_ranks(model, ds, progress=progress), index=mark.index)
+        scores = pd.Series(predict_pct_ranks(model, ds, progress=progress, device=device), index=mark.index)
     return order_from_scores(cells, scores)
 
+# %% ../nbs/08a_predict.ipynb #1b7d4e4d
 def predict_notebooks(cells:pd.DataFrame, # cells table of the notebooks to order
                       checkpoint,         # a slot or a pointwise checkpoint folder
                       progress=False,     # show progress bars
+                      device='auto',      # `auto`, `cpu`, `cuda`, `cuda:1`, ...
                      ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order, by whichever method the checkpoint holds"
-    if checkpoint_method(checkpoint) == 'slots': return predict_slots(cells, checkpoint, progress=progress)
-    return predict_pointwise(cells, checkpoint, progress=progress)
+    device = resolve_device(device)
+    if checkpoint_method(checkpoint) == 'slots':
+        on = {'device': device} if 'device' in inspect.signature(predict_slots).parameters else {}
+        return predict_slots(cells, checkpoint, progress=progress, **on)
+    return predict_pointwise(cells, checkpoint, progress=progress, device=device)
 
 # %% ../nbs/08a_predict.ipynb #4750967d
 def predict_folder(data_dir,           # folder holding `test/<id>.json`
                    checkpoint,         # a slot or pointwise checkpoint folder
                    out='submission.csv', # where to write `id,cell_order`
                    progress=True,      # show progress bars
+                   device='auto',      # `auto`, `cpu`, `cuda`, `cuda:1`, ...
                   ) -> dict: # {'notebooks', 'skipped': [(file, problem)], 'out', 'method'}
-    "Write a validated submission for every readable notebook of `data_dir/test`"
-    method = checkpoint_method(checkpoint)             # fail on a bad checkpoint before reading any data
+    "Write a validated submission for every usable notebook of `data_dir/test`; the others skipped and named"
+    method, device = checkpoint_method(checkpoint), resolve_device(device)   # a bad checkpoint or device: before any data
+    check_writable(out)                                                      # ... and a place the submission cannot go
     cells, skipped = load_cells(data_dir, 'test', orders=False, progress=progress)
-    if cells.empty: raise ValueError(f"{Path(data_dir)/'test'}: no readable notebooks ({len(skipped)} skipped)")
-    orders = predict_notebooks(cells, checkpoint, progress)
+    unwritable = unwritable_notebooks(cells)                                 # ids a csv cannot hold: skipped, not fatal
+    for i, problem in unwritable.items():
+        f = str(Path(data_dir)/'test'/f'{i}.json'); warnings.warn(f'skipped {f}: {problem}'); skipped.append((f, problem))
+    if unwritable: cells = cells[~cells['id'].isin(set(unwritable))].reset_index(drop=True)
+    if cells.empty: raise ValueError(f"{Path(data_dir)/'test'}: no usable notebooks ({len(skipped)} skipped)")
+    orders = predict_notebooks(cells, checkpoint, progress, device)
     write_submission(orders, out, cells)
     return {'notebooks': len(orders), 'skipped': skipped, 'out': str(out), 'method': method}
 
+# %% ../nbs/08a_predict.ipynb #1aaac1b4
 @cli
 def predict_cli(data_dir:str='.', # folder holding `test/<id>.json` (the Kaggle layout)
                 checkpoint:str=None, # (required) checkpoint folder: from ai4code_demo (slots) or ai4code_train (pointwise)
                 out:str='submission.csv', # the `id,cell_order` file to write (skipped notebooks: `skipped.csv` beside it)
+                device:str='auto', # `auto` (a GPU when torch sees one), `cpu`, `cuda`, `cuda:1`, ...
                ):
     "Order the markdown cells of every notebook in DATA_DIR/test and write a submission."
     if checkpoint is None: raise SystemExit('ai4code_predict: error: --checkpoint is required (a folder from ai4code_demo or ai4code_train)')
     warnings.showwarning = warning_line
-    try: s = predict_folder(data_dir, checkpoint, out)
+    try: s = predict_folder(data_dir, checkpoint, out, device=device)
     except (ModelLoadError, OSError, ValueError) as e: raise SystemExit(f'ai4code_predict: error: {e}') from None
     print(f"ai4code_predict: {s['notebooks']} notebooks ordered by the {s['method']} model -> {s['out']}; "
           f"skipped {len(s['skipped'])}")
     if s['skipped']: print(skip_report(s['skipped'], Path(out).with_name('skipped.csv')))
 
 # %% ../nbs/08a_predict.ipynb #0c75f83a
-def _ipynb_cells(nb:dict) -> list:
-    "The list of cells of an nbformat 4 notebook, or of all worksheets of an nbformat 3 one"
-    if 'cells' in nb: return nb['cells']
-    return [c for ws in nb.get('worksheets') or [] for c in (ws or {}).get('cells') or []]
+_DECODER, _SPACE = json.JSONDecoder(), re.compile(r'[ \t\n\r]*')
 
+def _json_items(text:str, i:int, close:str):
+    "(key, start, end) of each member of the JSON object (`close` '}') or element of the array (']', key None) opening at `i`"
+    i = _SPACE.match(text, i + 1).end()
+    if text[i] == close: return
+    while True:
+        key = None
+        if close == '}':
+            key, i = _DECODER.raw_decode(text, i)
+            i = _SPACE.match(text, _SPACE.match(text, i).end() + 1).end()     # past the ':'
+        _, end = _DECODER.raw_decode(text, i)
+        yield key, i, end
+        i = _SPACE.match(text, end).end()
+        if text[i] == close: return
+        i = _SPACE.match(text, i + 1).end()                                  # past the ','
+
+def _member(text, span, key):
+    "The span of member `key` of the JSON object at `span` (the last one, as `json` reads a repeated key), or None"
+    if span is None or text[span[0]] != '{': return None
+    found = None
+    for k, s, e in _json_items(text, span[0], '}'):
+        if k == key: found = (s, e)
+    return found
+
+def _elements(text, span) -> list:
+    "The spans of the elements of the JSON array at `span`; none if it is not an array"
+    return [(s, e) for _, s, e in _json_items(text, span[0], ']')] if span is not None and text[span[0]] == '[' else []
+
+def cell_spans(text:str, # a notebook's JSON text (read by `read_ipynb` without an error)
+              ) -> list: # [[(start, end) of each cell] of each cell list], as `ipynb_cell_lists` lists them
+    "Where each cell of a notebook is in its text, so that cells can be moved without rewriting a byte of any"
+    root = (_SPACE.match(text).end(), None)
+    if (cells := _member(text, root, 'cells')) is not None: return [_elements(text, cells)]
+    return [_elements(text, _member(text, w, 'cells')) for w in _elements(text, _member(text, root, 'worksheets'))]
+
+# %% ../nbs/08a_predict.ipynb #2fe1254d
+def placed_order(cells:list, # one list of a notebook's cells (parsed)
+                 order:list, # the model's order of its code and markdown cells, as positions in `cells`
+                ) -> list: # a permutation of `range(len(cells))`
+    "The new order of a list of cells: the model's, each raw (or other) cell kept right after the code cell it followed"
+    after, follows = {}, -1
+    for i, c in enumerate(cells):
+        kind = c.get('cell_type')
+        if kind == 'code': follows = i
+        elif kind not in ('markdown', 'heading'): after.setdefault(follows, []).append(i)
+    new = after.get(-1, []) + [j for i in order for j in [i] + (after.get(i, []) if cells[i].get('cell_type') == 'code' else [])]
+    assert sorted(new) == list(range(len(cells)))
+    return new
+
+# %% ../nbs/08a_predict.ipynb #674e03fe
 def reorder_notebook(in_path,          # the `.ipynb` file to read
                      out_path,         # the `.ipynb` file to write (atomically)
                      checkpoint,       # a slot or pointwise checkpoint folder
-                    ) -> dict: # {'cells', 'markdown', 'moved'}
-    "Write `in_path` with its markdown cells placed by the model, code order and every cell's content untouched"
-    method = checkpoint_method(checkpoint)
+                     device='auto',    # `auto`, `cpu`, `cuda`, `cuda:1`, ...
+                    ) -> dict: # {'cells', 'markdown', 'moved', 'method'}
+    "Write `in_path` with its markdown cells placed by the model: every byte kept but the order; each worksheet ordered alone"
+    method, device = checkpoint_method(checkpoint), resolve_device(device)
     read_ipynb(in_path)                                  # a clear NotebookError for a file that is not a notebook
-    nb = orjson.loads(Path(in_path).read_bytes().removeprefix(b'\xef\xbb\xbf'))
-    cells = _ipynb_cells(nb)
-    rows, anchor, follows = [], {}, -1                  # anchor: raw cell -> the code cell before it
-    for i, c in enumerate(cells):
-        kind = c.get('cell_type')
-        if kind in ('code', 'markdown', 'heading'):
-            src = c.get('source', c.get('input', ''))
-            src = ''.join(src) if isinstance(src, list) else (src or '')
-            if kind == 'heading': src = '#' * int(c.get('level') or 1) + ' ' + src
-            rows.append(('nb', str(i), 'code' if kind == 'code' else 'markdown', src))
-            if kind == 'code': follows = i
-        else: anchor[i] = follows
-    table = pd.DataFrame(rows, columns=['id', 'cell_id', 'cell_type', 'source'])
-    order = [int(c) for c in predict_notebooks(table, checkpoint)['nb']] if len(table) else []
-    after = {}
-    for i, a in anchor.items(): after.setdefault(a, []).append(i)
-    new = after.get(-1, []) + [j for i in order for j in [i] + (after.get(i, []) if cells[i].get('cell_type') == 'code' else [])]
-    assert sorted(new) == list(range(len(cells)))
-    reordered = [cells[i] for i in new]
-    if 'cells' in nb: nb['cells'] = reordered
-    else: nb['worksheets'] = [{**nb['worksheets'][0], 'cells': reordered}]
-    write_atomic(out_path, json.dumps(nb, indent=1, ensure_ascii=False).encode() + b'\n')
-    md = [i for i, c in enumerate(cells) if c.get('cell_type') in ('markdown', 'heading')]
-    return {'cells': len(cells), 'markdown': len(md), 'moved': sum(a != b for a, b in zip(new, range(len(cells)))), 'method': method}
+    check_writable(out_path)
+    data = Path(in_path).read_bytes()
+    bom = b'\xef\xbb\xbf' if data.startswith(b'\xef\xbb\xbf') else b''
+    text = data[len(bom):].decode('utf-8')
+    spans = cell_spans(text)
+    lists = [[json.loads(text[s:e]) for s, e in cells] for cells in spans]
+    rows = [(str(w), str(i), *c) for w, cells in enumerate(lists) for i, cell in enumerate(cells) if (c := ipynb_cell(cell, in_path, i))]
+    table = pd.DataFrame(rows, columns=['id', 'cell_id', 'cell_type', 'source'])   # one notebook per worksheet
+    orders = predict_notebooks(table, checkpoint, device=device) if len(table) else {}
+    pieces, pos, moved = [], 0, 0
+    for w, cells in enumerate(spans):
+        new = placed_order(lists[w], [int(c) for c in orders.get(str(w), [])])
+        moved += sum(j != k for k, j in enumerate(new))
+        for (s, e), j in zip(cells, new): pieces += [text[pos:s], text[cells[j][0]:cells[j][1]]]; pos = e
+    write_atomic(out_path, bom + (''.join(pieces) + text[pos:]).encode('utf-8'))
+    return {'cells': sum(map(len, lists)), 'markdown': len(table) - int((table['cell_type'] == 'code').sum()),
+            'moved': moved, 'method': method}
 
+# %% ../nbs/08a_predict.ipynb #32169cf2
 @cli
 def reorder_cli(in_path:str,   # the notebook (.ipynb) to reorder
                 out_path:str,  # where to write the reordered notebook
                 checkpoint:str=None, # (required) checkpoint folder: from ai4code_demo (slots) or ai4code_train (pointwise)
+                device:str='auto', # `auto` (a GPU when torch sees one), `cpu`, `cuda`, `cuda:1`, ...
                ):
-    "Place the markdown cells of a notebook where the model says; code order and cell contents untouched."
+    "Place the markdown cells of a notebook where the model says; every other byte of the file untouched."
     if checkpoint is None: raise SystemExit('ai4code_reorder: error: --checkpoint is required')
-    try: s = reorder_notebook(in_path, out_path, checkpoint)
+    try: s = reorder_notebook(in_path, out_path, checkpoint, device)
     except (ModelLoadError, NotebookError, OSError, ValueError) as e: raise SystemExit(f'ai4code_reorder: error: {e}') from None
     print(f"ai4code_reorder: {s['cells']} cells, {s['markdown']} markdown placed by the {s['method']} model, "
           f"{s['moved']} cells moved -> {out_path}")

@@ -4,6 +4,7 @@
 
 # %% ../nbs/07_submission.ipynb #956e62d2
 from __future__ import annotations
+import re
 from pathlib import Path
 import numpy as np, pandas as pd
 from .data import atomic_file
@@ -11,8 +12,8 @@ from .sampler import order_rows
 from .metrics import kendall_tau
 
 # %% auto #0
-__all__ = ['order_from_scores', 'markdown_spread_evenly', 'constant_rank', 'validate_submission', 'write_submission',
-           'orders_tau']
+__all__ = ['order_from_scores', 'markdown_spread_evenly', 'constant_rank', 'validate_submission', 'csv_problem',
+           'unwritable_notebooks', 'write_submission', 'orders_tau']
 
 # %% ../nbs/07_submission.ipynb #97e44e28
 def _md_score_array(cells, md, md_scores):
@@ -107,6 +108,28 @@ def validate_submission(orders,               # {id: [cell_id, ...]}, or an `id,
                          + ("; ..." if len(problems) > 3 else ""))
     return orders
 
+# %% ../nbs/07_submission.ipynb #998593eb
+_BAD_ID, _BAD_CELL_ID = re.compile(r'[,\n\r"]'), re.compile(r'[\s,]')
+
+def csv_problem(nb_id,    # a notebook id
+                cell_ids, # its cell ids
+               ) -> str|None: # why, or None if they can be written
+    "Why a notebook's id or cell ids cannot go into an `id,cell_order` csv (empty, or a separator inside), or None"
+    if str(nb_id) == '' or _BAD_ID.search(str(nb_id)):
+        return f"its id {str(nb_id)!r} is empty or holds a comma, quote or line break: it cannot be written to a csv"
+    bad = next((c for c in map(str, cell_ids) if c == '' or _BAD_CELL_ID.search(c)), None)
+    if bad is not None: return f"its cell id {bad!r} is empty or holds a space or comma: it cannot be written to a csv"
+
+# %% ../nbs/07_submission.ipynb #ee3b30f7
+def unwritable_notebooks(cells:pd.DataFrame, # a cells table: id, cell_id
+                        ) -> dict: # {id: problem}
+    "The notebooks of `cells` that a submission cannot hold (see `csv_problem`), each with why"
+    ids, cids = cells['id'].astype(str), cells['cell_id'].astype(str)
+    suspect = (ids.str.contains(_BAD_ID.pattern) | (ids == '') | cids.str.contains(_BAD_CELL_ID.pattern) | (cids == '')).to_numpy()
+    if not suspect.any(): return {}
+    some = cells[cells['id'].isin(set(cells['id'][suspect]))]
+    return {i: p for i, c in some.groupby('id', sort=False)['cell_id'] if (p := csv_problem(i, c))}
+
 # %% ../nbs/07_submission.ipynb #06f28b77
 def write_submission(orders,                  # {id: [cell_id, ...]}
                      path,                    # where to write the `id,cell_order` csv
@@ -116,10 +139,8 @@ def write_submission(orders,                  # {id: [cell_id, ...]}
     orders = validate_submission(orders, cells) if cells is not None else _as_orders(orders)
     for i, order in orders.items():
         if isinstance(order, str): raise ValueError(f"notebook {i!r}: the order is a string, expected a list of cell ids")
-        if any(ch in str(i) for ch in ',\n\r"'): raise ValueError(f"notebook id {i!r} cannot be written to a csv")
+        if problem := csv_problem(i, order): raise ValueError(f"notebook {i!r}: {problem}")
         if len(set(order)) != len(order): raise ValueError(f"notebook {i!r}: its order repeats a cell id")
-        if any(not c or any(ch.isspace() or ch == ',' for ch in str(c)) for c in order):
-            raise ValueError(f"notebook {i!r}: a cell id is empty or holds a space or comma")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path) as f:

@@ -17,7 +17,7 @@ from transformers import get_linear_schedule_with_warmup
 from .data import read_cells_csv, warning_line
 from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, orders_tau
-from .data import ModelLoadError, atomic_dir, write_atomic
+from .data import ModelLoadError, atomic_dir, write_atomic, recover_dir
 from .dataset import load_tokenizer, read_split, PadCollate
 from .runtime import seed_everything, rng_state, set_rng_state, mixed_precision
 from .optim import make_optimizer, optimizer_step
@@ -134,12 +134,22 @@ def save_checkpoint(path,           # the checkpoint folder (replaced atomically
         (tmp/'trainer_state.json').write_text(json.dumps(summary, indent=1))
     return Path(path)
 
+# %% ../nbs/06_train.ipynb #ea9830c8
 def load_trainer_state(path) -> dict:
-    "The training state saved in checkpoint `path`; a clear error if it is not a resumable checkpoint"
-    f = Path(path)/TRAINER_STATE
-    if not Path(path).is_dir(): raise FileNotFoundError(f"{path}: no such checkpoint folder")
+    "The training state of checkpoint `path`, once a save that a kill interrupted is finished; a clear error if it is not one"
+    path = Path(path)
+    if not dist.is_initialized() or dist.get_rank() == 0:   # one process finishes the swap (`prepare_run` waits for it)
+        try: recover_dir(path)
+        except OSError: pass                                  # a read-only folder: nothing to finish there
+    f = path/TRAINER_STATE
+    if not path.is_dir(): raise FileNotFoundError(f"{path}: no such checkpoint folder")
     if not f.is_file(): raise FileNotFoundError(f"{path}: not a resumable checkpoint (no {TRAINER_STATE})")
-    return torch.load(f, weights_only=False)
+    try: state = torch.load(f, weights_only=False)
+    except Exception as e:                                   # torch.load fails in many ways on a damaged file
+        raise ModelLoadError(f"{f}: unreadable training state ({type(e).__name__}: {(str(e).splitlines() or [''])[0]})") from None
+    missing = [k for k in ('config', 'optimizer', 'scheduler', 'step') if not isinstance(state, dict) or k not in state]
+    if missing: raise ModelLoadError(f"{f}: not a training state (no {', '.join(missing)})")
+    return state
 
 # %% ../nbs/06_train.ipynb #3e49fb71
 _FREE_FIELDS = {'resume', 'output_dir', 'progress', 'n_workers', 'eval_steps', 'save_steps', 'eval_batch_size', 'device', 'threads',
@@ -218,12 +228,19 @@ def resume_state(resume:dict, optimizer, scheduler, scaler, rank:int) -> TrainSt
 
 # %% ../nbs/06_train.ipynb #f5f8cc4f
 def load_validation(cfg:TrainConfig, model, tokenizer, rank:int=0, world:int=1) -> SimpleNamespace|None:
-    "The validation rows (this process's contiguous block of them, as a dataset) and all their notebooks' cells"
+    "The validation rows (this process's contiguous block of them, as a dataset) and all their notebooks' cells, checked to match"
     if not cfg.val_mark_path: return None
     mark, fts = read_split(cfg.val_mark_path, cfg.val_features_path)
     if len(mark) == 0: return None
+    cells = read_cells_csv(cfg.val_path)
+    if not {'id', 'cell_id', 'cell_type', 'rank'} <= set(cells.columns): raise ValueError(f"{cfg.val_path}: needs columns id, cell_id, cell_type, rank")
+    md = (cells['cell_type'] == 'markdown').to_numpy()
+    have, want = set(zip(cells['id'][md], cells['cell_id'][md])), set(zip(mark['id'], mark['cell_id']))
+    if have != want:   # a --val_path of another split: found now, not after training
+        raise ValueError(f"{cfg.val_path} does not hold the notebooks of {cfg.val_mark_path}: {len(want - have)} of its {len(want)} "
+                         f"markdown rows are not there, and {len(have - want)} markdown cells there are not among them")
     rows = np.array_split(np.arange(len(mark)), world)[rank]   # a notebook's code is tokenized once per process
-    return SimpleNamespace(mark=mark, ds=dataset_for_model(model, mark.iloc[rows], fts, tokenizer), cells=read_cells_csv(cfg.val_path))
+    return SimpleNamespace(mark=mark, ds=dataset_for_model(model, mark.iloc[rows], fts, tokenizer), cells=cells)
 
 def validate(model, val:SimpleNamespace, cfg:TrainConfig, st:TrainState, criterion) -> float:
     "Kendall tau of the whole validation set (each process predicts its block), recorded in `st.evals`"
@@ -273,6 +290,11 @@ def prepare_run(cfg:TrainConfig, # the settings
     rank, world, device = setup_distributed(cfg.device)   # under torchrun: this process's rank and device
     main = rank == 0
     if cfg.threads > 0: torch.set_num_threads(cfg.threads)
+    if cfg.max_steps <= 0 and cfg.epochs <= 0: raise ValueError(f"nothing to train: epochs {cfg.epochs} and max_steps {cfg.max_steps}")
+    for d in {Path(cfg.output_dir)/'last', Path(cfg.output_dir)/'best', *([Path(cfg.resume)] if cfg.resume else [])} if main else ():
+        try: recover_dir(d)                               # finish the saves a killed run left, remove its leftovers
+        except OSError: pass                              # a folder it cannot write to: left as it is
+    if world > 1: dist.barrier()
     log = (lambda msg: tqdm.write(msg, file=sys.stderr)) if main and cfg.progress else (lambda msg: None)
     if Path(cfg.train_mark_path).name.endswith('_clean.csv') and not cfg.clean_markdown:
         cfg = replace(cfg, clean_markdown=True)   # recorded in the checkpoint, so prediction cleans the same way
@@ -301,7 +323,7 @@ def prepare_run(cfg:TrainConfig, # the settings
     return SimpleNamespace(cfg=cfg, rank=rank, world=world, device=device, main=main, model=model, tokenizer=tokenizer,
                            criterion=LOSSES[cfg.loss], train_ds=train_ds, val=val, collate=collate, optimizer=optimizer,
                            scheduler=scheduler, autocast=autocast, scaler=scaler, st=st, total_steps=total_steps,
-                           batches_per_epoch=batches_per_epoch, out=Path(cfg.output_dir), log=log_history, say=log)
+                           batches_per_epoch=batches_per_epoch, out=Path(cfg.output_dir), log=log_history, say=log, saved=set())
 
 # %% ../nbs/06_train.ipynb #ef5673ee
 def every(n:int, step:int) -> bool: return n > 0 and step % n == 0
@@ -312,8 +334,9 @@ def after_step(r:SimpleNamespace, # the run, from `prepare_run`
                callbacks=(),      # called with the step's info (main process)
               ):
     "Log; validate and checkpoint when due (the best, by validation tau, and the last); call the callbacks"
-    st, cfg, save = r.st, r.cfg, lambda name: save_training_state(r.out/name, r.model, r.tokenizer, r.optimizer, r.scheduler,
-                                                                   r.scaler, st, cfg)
+    st, cfg = r.st, r.cfg
+    def save(name):
+        save_training_state(r.out/name, r.model, r.tokenizer, r.optimizer, r.scheduler, r.scaler, st, cfg); r.saved.add(name)
     if skipped: r.say(f"step {st.step}: inf/NaN gradients, update skipped ({st.skipped_steps} so far)")
     done, end_of_epoch = st.step >= r.total_steps, st.next_batch == 0
     epoch = round(st.epoch + st.next_batch / r.batches_per_epoch, 4)
@@ -368,10 +391,11 @@ def train(cfg:TrainConfig=None, # the settings; keyword arguments override its f
             if st.step >= r.total_steps: break
             step_loss, t0 = 0.0, time.perf_counter()                                 # rows/s counts training time only
     bar.close()
-    best = r.out/'best' if (r.out/'best').is_dir() and r.val is not None else r.out/'last'
+    written = lambda name: r.out/name if name in r.saved or (cfg.resume and (r.out/name/TRAINER_STATE).is_file()) else None
+    best = (written('best') if r.val is not None else None) or written('last')   # only folders this run (or the one it resumes) wrote
     return {'rank': r.rank, 'world_size': r.world, 'steps': st.step, 'skipped_steps': st.skipped_steps,
             'best_tau': st.best_tau if r.val is not None else None, 'history': st.history, 'evals': st.evals,
-            'best_dir': best, 'last_dir': r.out/'last', 'rows_per_s': rows / train_time if train_time > 0 else None}
+            'best_dir': best, 'last_dir': written('last'), 'rows_per_s': rows / train_time if train_time > 0 else None}
 
 # %% ../nbs/06_train.ipynb #57b60c54
 TRAINER_OPTIMIZERS = {'adamw_torch': 'adamw', 'adamw_torch_fused': 'adamw', 'adamw_bnb_8bit': 'adamw8bit', 'adamw_8bit': 'adamw8bit',
@@ -444,4 +468,5 @@ def train_cli(train_mark_path:str='./data/train_mark.csv', # markdown rows to tr
         if dist.is_initialized(): dist.destroy_process_group()   # joined under torchrun by `train`
     if res['rank'] != 0: return
     tau = f"best validation Kendall tau {res['best_tau']:.4f}" if res['best_tau'] is not None else "no validation"
-    print(f"ai4code_train: {res['steps']} steps, {res['skipped_steps']} skipped, {tau}; model in {res['best_dir']}")
+    where = f"model in {res['best_dir']}" if res['best_dir'] else "no checkpoint written: no step was left to take"
+    print(f"ai4code_train: {res['steps']} steps, {res['skipped_steps']} skipped, {tau}; {where}")
