@@ -47,16 +47,18 @@ def optimizer_step(params,              # the parameters whose gradients to clip
                    optimizer,           # the optimizer
                    scaler=None,         # a `torch.amp.GradScaler` (fp16), or None (or a disabled one)
                    max_grad_norm=None,  # clip the total gradient norm to this (None or 0: no clipping)
+                   as_tensor=False,     # return the norm as a tensor on the device (no copy to the host for it)
                   ) -> tuple: # (gradient norm before clipping, whether the step was skipped)
     "Unscale the gradients, clip them, and step, skipping the update if any gradient is inf or NaN"
     if scaler is not None and not scaler.is_enabled(): scaler = None   # bf16 / fp32: nothing to unscale
     if scaler is not None: scaler.unscale_(optimizer)       # clip the true gradients, not the scaled ones
     norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm or float('inf'))
+    out = norm.detach() if as_tensor else norm.item()
     if scaler is not None:
         scale = scaler.get_scale()
         scaler.step(optimizer)                               # skipped by the scaler if it found inf/NaN
         scaler.update()
-        return norm.item(), scaler.get_scale() < scale       # the scale only shrinks after a skipped step
-    if not torch.isfinite(norm): return norm.item(), True   # bf16/fp32: never let an inf/NaN update through
+        return out, scaler.get_scale() < scale               # the scale only shrinks after a skipped step
+    if not torch.isfinite(norm): return out, True           # bf16/fp32: never let an inf/NaN update through (the step's one sync)
     optimizer.step()
-    return norm.item(), False
+    return out, False

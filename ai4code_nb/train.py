@@ -19,7 +19,7 @@ from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, orders_tau
 from .data import ModelLoadError, atomic_dir, write_atomic, recover_dir
 from .dataset import load_tokenizer, read_split, PadCollate
-from .runtime import seed_everything, rng_state, set_rng_state, mixed_precision
+from .runtime import seed_everything, rng_state, set_rng_state, mixed_precision, largest_batch, accumulation_for
 from .optim import make_optimizer, optimizer_step
 from .distributed import setup_distributed, ddp_wrapper, gradient_sync
 from .model import (DEFAULT_MODEL, MarkdownModel, load_encoder, load_model, write_model_files,
@@ -28,8 +28,8 @@ from .model import (DEFAULT_MODEL, MarkdownModel, load_encoder, load_model, writ
 # %% auto #0
 __all__ = ['TRAINER_STATE', 'LOSSES', 'TRAINER_OPTIMIZERS', 'TRAINER_FLAGS', 'TrainConfig', 'EpochBatchSampler', 'validation_tau',
            'save_checkpoint', 'load_trainer_state', 'unwrap', 'check_resume', 'build_model', 'TrainState',
-           'save_training_state', 'resume_state', 'load_validation', 'validate', 'TrainingLog', 'prepare_run', 'every',
-           'after_step', 'train', 'trainer_optimizer', 'train_cli']
+           'save_training_state', 'resume_state', 'load_validation', 'validate', 'TrainingLog', 'auto_batch',
+           'prepare_run', 'every', 'after_step', 'train', 'trainer_optimizer', 'run_train_cli', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #a30e2d8b
 @dataclass
@@ -48,7 +48,7 @@ class TrainConfig:
     clean_markdown: bool = False                     # clean markdown text first (same at prediction)
     pooling: str = 'cls'                             # `cls` (first token, the original) or `mean`
     loss: str = 'l1'                                 # `l1` (the original's) or `mse`
-    batch_size: int = 8                              # rows per micro-batch
+    batch_size: int = 8                              # rows per micro-batch (0: auto, the largest that fits the GPU, see `auto_batch`)
     accumulation_steps: int = 4                      # micro-batches per optimizer step
     epochs: int = 5                                  # passes over the training rows
     max_steps: int = 0                               # if > 0: optimizer steps in total (overrides epochs)
@@ -73,6 +73,8 @@ class TrainConfig:
     progress: bool = True                            # show progress bars
     logging_steps: int = 10                          # log the mean loss (and the rest) every this many optimizer steps
     report_to: str = 'none'                          # `none` or `tensorboard` (needs the tensorboard package)
+    compile: bool = False                            # `torch.compile` the model (a GPU: faster steps after a minute of compiling)
+    length_buckets: int = 0                          # if > 0: micro-batches of rows of similar length, within windows of this many
 
 # %% ../nbs/06_train.ipynb #ec20c000
 class EpochBatchSampler:
@@ -82,10 +84,16 @@ class EpochBatchSampler:
                  seed:int, epoch:int,  # the order is a function of these two
                  start:int=0,          # first batch to yield (to resume mid-epoch)
                  rank:int=0, world_size:int=1, # this process's share of each batch, for distributed training
+                 lengths=None,         # each row's tokens, for `buckets`
+                 buckets:int=0,        # if > 0: within windows of this many batches, rows of similar length batched together
                 ):
         g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
         perm = torch.randperm(n, generator=g).tolist()
+        if buckets and lengths is not None:   # less padding; the batches are then shuffled, still a function of (seed, epoch)
+            w = batch_size * buckets
+            perm = [i for s in range(0, n, w) for i in sorted(perm[s:s + w], key=lambda i: -lengths[i])]
         self.batches = [perm[s:s + batch_size] for s in range(0, n, batch_size)]
+        if buckets and lengths is not None: self.batches = [self.batches[j] for j in torch.randperm(len(self.batches), generator=g)]
         self.start, self.rank, self.world_size = start, rank, world_size
 
     def __len__(self): return len(self.batches) - self.start
@@ -155,15 +163,17 @@ def load_trainer_state(path) -> dict:
 _FREE_FIELDS = {'resume', 'output_dir', 'progress', 'n_workers', 'eval_steps', 'save_steps', 'eval_batch_size', 'device', 'threads',
                'logging_steps', 'report_to'}
 
-def unwrap(model): 
-    "The model inside a DDP (or other) wrapper"
+def unwrap(model):
+    "The model inside a `torch.compile` and a DDP (or other) wrapper"
+    model = getattr(model, '_orig_mod', model)
     return getattr(model, 'module', model)
 
 def check_resume(cfg:TrainConfig, world:int) -> dict|None:
     "The checkpoint `cfg.resume` names, checked against the run's settings (None without `resume`)"
     if not cfg.resume: return None
     resume = load_trainer_state(cfg.resume)
-    changed = [f for f, v in resume['config'].items() if f not in _FREE_FIELDS and getattr(cfg, f, v) != v]
+    free = _FREE_FIELDS | ({'batch_size', 'accumulation_steps'} if cfg.batch_size == 0 else set())   # auto: the run's own
+    changed = [f for f, v in resume['config'].items() if f not in free and getattr(cfg, f, v) != v]
     if changed: warnings.warn(f"resuming {cfg.resume} with settings changed since it was saved: {', '.join(changed)}")
     if resume.get('world_size', 1) != world:   # the global batch, so the data order, depends on it
         raise ValueError(f"{cfg.resume} was written by {resume.get('world_size', 1)} processes: resume it with as many, not {world}")
@@ -194,12 +204,19 @@ class TrainState:
     history: list = field(default_factory=list) # one entry per optimizer step
     evals: list = field(default_factory=list)   # one entry per validation
     log_history: list = field(default_factory=list) # what `TrainingLog` wrote: the Trainer's `log_history`
+    settled: int = 0              # history entries up to here hold numbers, not tensors still on the device
 
     def advance(self, batch:int, batches_per_epoch:int, skipped:bool, **log):
         "Count one optimizer step that ended with micro-batch `batch`, and log it"
         self.step += 1; self.skipped_steps += skipped; self.next_batch = batch + 1
         if self.next_batch == batches_per_epoch: self.epoch, self.next_batch = self.epoch + 1, 0
         self.history.append({'step': self.step, 'epoch': self.epoch, 'micro_batches': batch + 1, **log, 'skipped': bool(skipped)})
+    def settle(self):
+        "Turn the tensors that steps logged (losses, gradient norms) into numbers: one host sync for all of them"
+        todo = [(e, k) for e in self.history[self.settled:] for k, v in e.items() if isinstance(v, torch.Tensor)]
+        if todo:
+            for (e, k), v in zip(todo, torch.stack([e[k].float().reshape(()) for e, k in todo]).tolist()): e[k] = v
+        self.settled = len(self.history)
 
 # %% ../nbs/06_train.ipynb #2d82169b
 def save_training_state(path,       # the checkpoint folder (replaced atomically)
@@ -280,6 +297,27 @@ class TrainingLog:
             if k != 'step' and isinstance(v, (int, float)): self.writer.add_scalar(k, v, entry['step'])
         self.writer.flush()
 
+# %% ../nbs/06_train.ipynb #9754742d
+def auto_batch(cfg:TrainConfig, # the settings, with `batch_size` 0 (auto)
+               model, ds,       # the model on its device, and the training dataset
+               device,          # the device trained on
+               log=print,       # where to say what was chosen
+               try_rows=None,   # `try_rows(n)` runs a step of `n` rows (default on a GPU: forward and backward of the longest rows)
+              ) -> TrainConfig:
+    "`cfg` with the largest micro-batch that fits (8 rows on a CPU) and the accumulation that keeps 8 × accumulation_steps rows a step"
+    rows_per_step = 8 * cfg.accumulation_steps          # the original's 8 rows a micro-batch, 4 micro-batches a step: 32
+    if try_rows is None and device.type == 'cuda':
+        longest, collate = np.argsort(-np.asarray(ds.lengths))[:rows_per_step], PadCollate(ds.pad_id)
+        autocast, scaler, _ = mixed_precision(cfg.amp, device)
+        def try_rows(n):                                 # the worst case: the longest rows, padded to the longest
+            b = {k: v.to(device) for k, v in collate([ds[int(i)] for i in np.resize(longest, n)]).items()}
+            with autocast(): out = model(b['input_ids'], b['attention_mask'], b['features']).float().sum()
+            scaler.scale(out).backward(); model.zero_grad(set_to_none=True)
+    mb = largest_batch(try_rows, 8, rows_per_step) if try_rows else 8
+    mb, k = accumulation_for(rows_per_step, mb)
+    log(f"batch_size auto: micro-batches of {mb} rows, {k} a step ({rows_per_step} rows per optimizer step) on {device}")
+    return replace(cfg, batch_size=mb, accumulation_steps=k)
+
 # %% ../nbs/06_train.ipynb #04b36203
 LOSSES = {'l1': nn.L1Loss(reduction='none'), 'mse': nn.MSELoss(reduction='none')}   # per row: the sampler weighs them
 
@@ -306,7 +344,10 @@ def prepare_run(cfg:TrainConfig, # the settings
     train_ds = dataset_for_model(model, *read_split(cfg.train_mark_path, cfg.train_features_path), tokenizer, main and cfg.progress)
     if len(train_ds) == 0: raise ValueError(f"{cfg.train_mark_path}: no training rows")
     val = load_validation(cfg, model, tokenizer, rank, world)
+    if cfg.batch_size == 0 and resume: cfg = replace(cfg, **{k: resume['config'][k] for k in ('batch_size', 'accumulation_steps')})
+    if cfg.batch_size == 0: cfg = auto_batch(cfg, model, train_ds, device, log)   # the largest micro-batch that fits
     model = (wrap or ddp_wrapper(world, device))(model)     # wrapped once, before the optimizer sees it
+    if cfg.compile: model = torch.compile(model)            # after DDP, as PyTorch advises; `unwrap` sees through both
     if world > 1: seed_everything(cfg.seed + rank)         # different dropout masks in each process
     batches_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * world))   # the schedule counts optimizer steps:
     total_steps = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * math.ceil(batches_per_epoch / cfg.accumulation_steps)
@@ -339,17 +380,22 @@ def after_step(r:SimpleNamespace, # the run, from `prepare_run`
         save_training_state(r.out/name, r.model, r.tokenizer, r.optimizer, r.scheduler, r.scaler, st, cfg); r.saved.add(name)
     if skipped: r.say(f"step {st.step}: inf/NaN gradients, update skipped ({st.skipped_steps} so far)")
     done, end_of_epoch = st.step >= r.total_steps, st.next_batch == 0
+    log_now, eval_now = end_of_epoch or done or every(cfg.logging_steps, st.step), end_of_epoch or done or every(cfg.eval_steps, st.step)
+    save_now = end_of_epoch or done or every(cfg.save_steps, st.step)
+    if not (log_now or eval_now or save_now or callbacks): return   # nothing reads the step's numbers: no host sync
+    st.settle()                                   # the steps' losses and norms to the host, all in one transfer
     epoch = round(st.epoch + st.next_batch / r.batches_per_epoch, 4)
-    if end_of_epoch or done or every(cfg.logging_steps, st.step):   # the mean loss since the last entry, as the Trainer logs it
+    if log_now:   # the mean loss since the last entry, as the Trainer logs it
         h = st.history[next((e['step'] for e in reversed(st.log_history) if 'loss' in e), 0):]
         r.log({'step': st.step, 'epoch': epoch, 'loss': sum(e['loss'] for e in h) / len(h), 'learning_rate': h[-1]['lr'],
                'grad_norm': h[-1]['grad_norm'], 'rows_per_s': round(rows_per_s, 2), 'skipped_steps': st.skipped_steps})
-    tau = validate(r.model, r.val, cfg, st, r.criterion) if r.val and (end_of_epoch or done or every(cfg.eval_steps, st.step)) else None
+        r.bar.set_postfix(loss=f"{r.log.history[-1]['loss']:.4f}", lr=f"{h[-1]['lr']:.2e}", rows_s=f'{rows_per_s:.1f}')
+    tau = validate(r.model, r.val, cfg, st, r.criterion) if r.val and eval_now else None
     if tau is not None:
         r.log({'step': st.step, 'epoch': epoch, 'eval_loss': st.evals[-1]['val_loss'], 'eval_kendall_tau': tau})
         r.say(f"step {st.step} (epoch {st.epoch}): validation Kendall tau {tau:.4f}" + (" (best so far)" if tau > st.best_tau else ""))
         if tau > st.best_tau: st.best_tau = tau; save('best')
-    if end_of_epoch or done or every(cfg.save_steps, st.step): save('last')
+    if save_now: save('last')
     info = {'step': st.step, 'epoch': st.epoch, 'loss': st.history[-1]['loss'], 'lr': st.history[-1]['lr'],
             'model': unwrap(r.model), 'val_tau': tau}
     for f in callbacks if r.main else (): f(info)
@@ -362,35 +408,36 @@ def train(cfg:TrainConfig=None, # the settings; keyword arguments override its f
     "Train a `MarkdownModel` as `cfg` says; returns the history, the best validation tau and the checkpoint folders"
     r = prepare_run(replace(cfg or TrainConfig(), **kwargs), wrap)
     cfg, model, st, k, device = r.cfg, r.model, r.st, r.cfg.accumulation_steps, r.device
-    bar = tqdm(total=r.total_steps, initial=st.step, desc='train', unit='step', disable=not (r.main and cfg.progress))
+    bar = r.bar = tqdm(total=r.total_steps, initial=st.step, desc='train', unit='step', disable=not (r.main and cfg.progress))
     rows, train_time = 0, 0.0
     while st.step < r.total_steps and (cfg.max_steps > 0 or st.epoch < cfg.epochs):
-        sampler = EpochBatchSampler(len(r.train_ds), cfg.batch_size * r.world, cfg.seed, st.epoch, st.next_batch, r.rank, r.world)
+        sampler = EpochBatchSampler(len(r.train_ds), cfg.batch_size * r.world, cfg.seed, st.epoch, st.next_batch, r.rank, r.world,
+                                    r.train_ds.lengths if cfg.length_buckets else None, cfg.length_buckets)
         loader = torch.utils.data.DataLoader(r.train_ds, batch_sampler=sampler, collate_fn=r.collate, num_workers=cfg.n_workers,
-                                             generator=torch.Generator())
+                                             generator=torch.Generator(), pin_memory=device.type == 'cuda')
         step_loss, t0 = 0.0, time.perf_counter()
         for b, batch in enumerate(loader, start=st.next_batch):
             is_step = (b + 1) % k == 0 or b + 1 == r.batches_per_epoch              # gradient accumulation: k micro-batches a step
             with gradient_sync(model, is_step):                                      # DDP: all-reduce at steps only
                 with r.autocast():                                                   # mixed precision
-                    pred = model(batch['input_ids'].to(device), batch['attention_mask'].to(device), batch['features'].to(device))
-                    loss = sampler.step_share(r.criterion(pred, batch['labels'].to(device)), b, k)  # its share of the step's mean
+                    x = {n: t.to(device, non_blocking=True) for n, t in batch.items() if n != 'index'}   # pinned: async copies
+                    pred = model(x['input_ids'], x['attention_mask'], x['features'])
+                    loss = sampler.step_share(r.criterion(pred, x['labels']), b, k)  # this micro-batch's share of the step's mean
                 r.scaler.scale(loss).backward()                                      # fp16: scaled up so small gradients survive
             step_loss += loss.detach(); rows += len(sampler.batches[b])              # no device sync per micro-batch
             if not is_step: continue
 
             lr = r.scheduler.get_last_lr()[0]
-            grad_norm, skipped = optimizer_step(model.parameters(), r.optimizer, r.scaler, cfg.max_grad_norm)  # unscale, clip, step
+            grad_norm, skipped = optimizer_step(model.parameters(), r.optimizer, r.scaler, cfg.max_grad_norm, True)  # unscale, clip, step
             if not skipped: r.scheduler.step()                                       # the schedule counts the updates made
             r.optimizer.zero_grad(set_to_none=True)
             if r.world > 1: dist.all_reduce(step_loss)                               # the global batch's loss, for the log
-            st.advance(b, r.batches_per_epoch, skipped, loss=step_loss.item() / r.world, lr=lr, grad_norm=grad_norm)
-            train_time += time.perf_counter() - t0
-            bar.update(1); bar.set_postfix(loss=f"{st.history[-1]['loss']:.4f}", lr=f'{lr:.2e}', rows_s=f'{rows / train_time:.1f}')
+            st.advance(b, r.batches_per_epoch, skipped, loss=step_loss / r.world, lr=lr, grad_norm=grad_norm)   # tensors: no sync
+            train_time += time.perf_counter() - t0; bar.update(1)
             after_step(r, skipped, rows / train_time, callbacks)                     # logs, validation, checkpoints
             if st.step >= r.total_steps: break
             step_loss, t0 = 0.0, time.perf_counter()                                 # rows/s counts training time only
-    bar.close()
+    bar.close(); st.settle()
     written = lambda name: r.out/name if name in r.saved or (cfg.resume and (r.out/name/TRAINER_STATE).is_file()) else None
     best = (written('best') if r.val is not None else None) or written('last')   # only folders this run (or the one it resumes) wrote
     return {'rank': r.rank, 'world_size': r.world, 'steps': st.step, 'skipped_steps': st.skipped_steps,
@@ -420,6 +467,22 @@ TRAINER_FLAGS = {   # the Hugging Face Trainer's names for the same settings
     'resume_from_checkpoint': dict(dest='resume', metavar='PATH'),
 }
 
+# %% ../nbs/06_train.ipynb #e6f94dae
+def run_train_cli(args:dict, # `ai4code_train`'s arguments, `batch_size` a number of rows or `auto`
+                 ):
+    "What `ai4code_train` does: train, say the result in one line; anything that makes training impossible ends it with one line"
+    warnings.showwarning = warning_line
+    b = str(args['batch_size'])
+    if b != 'auto' and not b.isdigit(): raise SystemExit(f"ai4code_train: error: --batch_size must be a number of rows or auto, not {b!r}")
+    try: res = train(TrainConfig(**{**args, 'batch_size': 0 if b == 'auto' else int(b)}))
+    except (ModelLoadError, FileNotFoundError, ValueError) as e: raise SystemExit(f"ai4code_train: error: {e}") from None
+    finally:
+        if dist.is_initialized(): dist.destroy_process_group()   # joined under torchrun by `train`
+    if res['rank'] != 0: return
+    tau = f"best validation Kendall tau {res['best_tau']:.4f}" if res['best_tau'] is not None else "no validation"
+    where = f"model in {res['best_dir']}" if res['best_dir'] else "no checkpoint written: no step was left to take"
+    print(f"ai4code_train: {res['steps']} steps, {res['skipped_steps']} skipped, {tau}; {where}")
+
 # %% ../nbs/06_train.ipynb #b54b4dc3
 @cli(aliases=TRAINER_FLAGS)
 def train_cli(train_mark_path:str='./data/train_mark.csv', # markdown rows to train on (`ai4code_preprocess` output)
@@ -435,7 +498,7 @@ def train_cli(train_mark_path:str='./data/train_mark.csv', # markdown rows to tr
               clean_markdown:bool=False, # clean markdown text first (the same is done at prediction)
               pooling:str='cls', # `cls` (first token, the original) or `mean`
               loss:str='l1', # `l1` (the original's) or `mse`
-              batch_size:int=8, # rows per micro-batch
+              batch_size:str='8', # rows per micro-batch, or `auto`: the largest that fits the GPU, accumulated to 8 x ACCUMULATION_STEPS rows a step
               accumulation_steps:int=4, # micro-batches per optimizer step
               epochs:int=5, # passes over the training rows
               max_steps:int=0, # if > 0: optimizer steps in total (overrides --epochs)
@@ -458,15 +521,8 @@ def train_cli(train_mark_path:str='./data/train_mark.csv', # markdown rows to tr
               resume:str='', # checkpoint folder (OUTPUT_DIR/last) to continue from exactly
               logging_steps:int=10, # log the mean loss, learning rate, gradient norm and rows/s every this many optimizer steps
               report_to:str='none', # `none`, or `tensorboard`: also write the log for TensorBoard (OUTPUT_DIR/runs)
+              compile:bool=False, # `torch.compile` the model (on a GPU: faster steps, after a minute or two of compiling)
+              length_buckets:int=0, # if > 0: batch rows of similar length together, within windows of this many micro-batches
              ):
     "Train the markdown-order model on `ai4code_preprocess` output; writes OUTPUT_DIR/best and OUTPUT_DIR/last."
-    args = dict(locals())
-    warnings.showwarning = warning_line
-    try: res = train(TrainConfig(**args))
-    except (ModelLoadError, FileNotFoundError, ValueError) as e: raise SystemExit(f"ai4code_train: error: {e}") from None
-    finally:
-        if dist.is_initialized(): dist.destroy_process_group()   # joined under torchrun by `train`
-    if res['rank'] != 0: return
-    tau = f"best validation Kendall tau {res['best_tau']:.4f}" if res['best_tau'] is not None else "no validation"
-    where = f"model in {res['best_dir']}" if res['best_dir'] else "no checkpoint written: no step was left to take"
-    print(f"ai4code_train: {res['steps']} steps, {res['skipped_steps']} skipped, {tau}; {where}")
+    run_train_cli(dict(locals()))
