@@ -15,14 +15,14 @@ from .preprocess import preprocess
 from .runtime import resolve_device
 from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
-from .train import TrainConfig, train
+from .train import TrainConfig, TrainingLog, train
 from .embed import CellEmbedder, embed_cells, embedding_text, encoder_path
 from .slots import SlotConfig, notebook_items, train_slots, slot_scores, cosine_scores, save_slot_model
 from .predict import predict_pointwise
 
 # %% auto #0
-__all__ = ['stage', 'read_tables', 'baseline_scores', 'embed_notebooks', 'fit_slot_model', 'fit_pointwise', 'run_demo',
-           'demo_cli']
+__all__ = ['stage', 'read_tables', 'baseline_scores', 'slot_training_log', 'embed_notebooks', 'fit_slot_model', 'fit_pointwise',
+           'run_demo', 'demo_cli']
 
 # %% ../nbs/10_demo.ipynb #44b99bf6
 @contextmanager
@@ -59,6 +59,20 @@ def _taus(cells, scores:dict, truth=None) -> dict:
         out[name] = round(kendall_tau([truth[i] for i in o], list(o.values())) if truth else orders_tau(cells, o), 4)
     return out
 
+# %% ../nbs/10_demo.ipynb #3c0d642e
+def slot_training_log(folder,          # where `trainer_state.json` goes
+                      logging_steps=50, # notebooks (optimizer steps) per entry
+                     ):
+    "A `train_slots` callback that keeps the Trainer's `log_history` in `folder/trainer_state.json`, as `ai4code_train` does"
+    log, losses = TrainingLog(folder), []
+    def f(info):
+        losses.append(info['loss'])
+        if info['val_tau'] is not None or info['step'] % logging_steps == 0:
+            log({'step': info['step'], 'epoch': info['epoch'], 'loss': float(np.mean(losses)), 'learning_rate': info['lr']})
+            losses.clear()
+        if info['val_tau'] is not None: log({'step': info['step'], 'epoch': info['epoch'], 'eval_kendall_tau': info['val_tau']})
+    return f
+
 # %% ../nbs/10_demo.ipynb #77f78ab7
 def embed_notebooks(tables:dict,      # {name: cells table}
                     cfg:SlotConfig,   # the encoder and how much of each cell it reads
@@ -79,8 +93,8 @@ def fit_slot_model(items:dict,     # {'train', 'val'}: notebook items
                    work:Path,      # the checkpoint goes to `work/model`
                    progress=True,
                   ) -> tuple: # (model validated, final model, checkpoint folder)
-    "Train the slot model, validate it, and (refit) train the final one on every notebook"
-    model, history = train_slots(items['train'], cfg, items['val'] or None, val_cells, progress)
+    "Train the slot model, validate it, and (refit) train the final one on every notebook; the log in `work/trainer_state.json`"
+    model, history = train_slots(items['train'], cfg, items['val'] or None, val_cells, progress, [slot_training_log(work)])
     val_model = model
     if refit and items['val']: model, _ = train_slots(items['train'] + items['val'], cfg, progress=progress)   # seconds
     meta = {'history': history, 'refit_on_validation': bool(refit and items['val'])}
