@@ -4,7 +4,7 @@
 
 # %% ../nbs/08a_predict.ipynb #caaed456
 from __future__ import annotations
-import inspect, json, re, warnings
+import importlib.resources, inspect, json, re, tempfile, warnings
 from pathlib import Path
 import numpy as np, orjson, pandas as pd, torch
 from .cli import cli
@@ -18,8 +18,8 @@ from .model import HEAD_CONFIG, load_model, dataset_for_model, predict_pct_ranks
 from .slots import SLOT_CONFIG, predict_slots
 
 # %% auto #0
-__all__ = ['checkpoint_method', 'predict_pointwise', 'predict_notebooks', 'predict_folder', 'predict_cli', 'cell_spans',
-           'placed_order', 'reorder_notebook', 'reorder_cli']
+__all__ = ['checkpoint_method', 'shipped_checkpoint', 'predict_pointwise', 'predict_notebooks', 'predict_folder', 'predict_cli',
+           'cell_spans', 'placed_order', 'reorder_notebook', 'reorder_cli', 'reorder']
 
 # %% ../nbs/08a_predict.ipynb #d35dcab3
 def checkpoint_method(path) -> str:
@@ -30,6 +30,15 @@ def checkpoint_method(path) -> str:
     if (path/HEAD_CONFIG).is_file(): return 'pointwise'
     raise ModelLoadError(f'{path}: not a checkpoint of this package (no {SLOT_CONFIG} or {HEAD_CONFIG}); '
                          'train one with ai4code_demo or ai4code_train')
+
+# %% ../nbs/08a_predict.ipynb #29b1c4fe
+def shipped_checkpoint() -> Path:
+    "The slot model that ships with the package; `ModelLoadError` if this install has none"
+    path = Path(str(importlib.resources.files('ai4code_nb')))/'pretrained'
+    if not (path/SLOT_CONFIG).is_file():
+        raise ModelLoadError(f'{path}: this install ships no trained model: pass --checkpoint (a folder from ai4code_demo '
+                             'or ai4code_train), or rebuild it with bench/ship_model.py')
+    return path
 
 # %% ../nbs/08a_predict.ipynb #808ba917
 def predict_pointwise(cells:pd.DataFrame, # cells table of the notebooks to order (code in its order)
@@ -64,12 +73,13 @@ def predict_notebooks(cells:pd.DataFrame, # cells table of the notebooks to orde
 
 # %% ../nbs/08a_predict.ipynb #4750967d
 def predict_folder(data_dir,           # folder holding `test/<id>.json`
-                   checkpoint,         # a slot or pointwise checkpoint folder
+                   checkpoint=None,    # a slot or pointwise checkpoint folder (default: the shipped model)
                    out='submission.csv', # where to write `id,cell_order`
                    progress=True,      # show progress bars
                    device='auto',      # `auto`, `cpu`, `cuda`, `cuda:1`, ...
                   ) -> dict: # {'notebooks', 'skipped': [(file, problem)], 'out', 'method'}
     "Write a validated submission for every usable notebook of `data_dir/test`; the others skipped and named"
+    checkpoint = checkpoint or shipped_checkpoint()
     method, device = checkpoint_method(checkpoint), resolve_device(device)   # a bad checkpoint or device: before any data
     check_writable(out)                                                      # ... and a place the submission cannot go
     cells, skipped = load_cells(data_dir, 'test', orders=False, progress=progress)
@@ -85,12 +95,11 @@ def predict_folder(data_dir,           # folder holding `test/<id>.json`
 # %% ../nbs/08a_predict.ipynb #1aaac1b4
 @cli
 def predict_cli(data_dir:str='.', # folder holding `test/<id>.json` (the Kaggle layout)
-                checkpoint:str=None, # (required) checkpoint folder: from ai4code_demo (slots) or ai4code_train (pointwise)
+                checkpoint:str=None, # checkpoint folder from ai4code_demo (slots) or ai4code_train (pointwise); default: the shipped model
                 out:str='submission.csv', # the `id,cell_order` file to write (skipped notebooks: `skipped.csv` beside it)
                 device:str='auto', # `auto` (a GPU when torch sees one), `cpu`, `cuda`, `cuda:1`, ...
                ):
     "Order the markdown cells of every notebook in DATA_DIR/test and write a submission."
-    if checkpoint is None: raise SystemExit('ai4code_predict: error: --checkpoint is required (a folder from ai4code_demo or ai4code_train)')
     warnings.showwarning = warning_line
     try: s = predict_folder(data_dir, checkpoint, out, device=device)
     except (ModelLoadError, OSError, ValueError) as e: raise SystemExit(f'ai4code_predict: error: {e}') from None
@@ -152,10 +161,11 @@ def placed_order(cells:list, # one list of a notebook's cells (parsed)
 # %% ../nbs/08a_predict.ipynb #674e03fe
 def reorder_notebook(in_path,          # the `.ipynb` file to read
                      out_path,         # the `.ipynb` file to write (atomically)
-                     checkpoint,       # a slot or pointwise checkpoint folder
+                     checkpoint=None,  # a slot or pointwise checkpoint folder (default: the shipped model)
                      device='auto',    # `auto`, `cpu`, `cuda`, `cuda:1`, ...
                     ) -> dict: # {'cells', 'markdown', 'moved', 'method'}
     "Write `in_path` with its markdown cells placed by the model: every byte kept but the order; each worksheet ordered alone"
+    checkpoint = checkpoint or shipped_checkpoint()
     method, device = checkpoint_method(checkpoint), resolve_device(device)
     read_ipynb(in_path)                                  # a clear NotebookError for a file that is not a notebook
     check_writable(out_path)
@@ -180,12 +190,29 @@ def reorder_notebook(in_path,          # the `.ipynb` file to read
 @cli
 def reorder_cli(in_path:str,   # the notebook (.ipynb) to reorder
                 out_path:str,  # where to write the reordered notebook
-                checkpoint:str=None, # (required) checkpoint folder: from ai4code_demo (slots) or ai4code_train (pointwise)
+                checkpoint:str=None, # checkpoint folder from ai4code_demo (slots) or ai4code_train (pointwise); default: the shipped model
                 device:str='auto', # `auto` (a GPU when torch sees one), `cpu`, `cuda`, `cuda:1`, ...
                ):
     "Place the markdown cells of a notebook where the model says; every other byte of the file untouched."
-    if checkpoint is None: raise SystemExit('ai4code_reorder: error: --checkpoint is required')
     try: s = reorder_notebook(in_path, out_path, checkpoint, device)
     except (ModelLoadError, NotebookError, OSError, ValueError) as e: raise SystemExit(f'ai4code_reorder: error: {e}') from None
     print(f"ai4code_reorder: {s['cells']} cells, {s['markdown']} markdown placed by the {s['method']} model, "
           f"{s['moved']} cells moved -> {out_path}")
+
+# %% ../nbs/08a_predict.ipynb #6b6dfc76
+def reorder(nb,              # a path to an `.ipynb` file, a notebook dict, or an `nbformat` notebook
+            out=None,        # also write the reordered notebook here
+            checkpoint=None, # a slot or pointwise checkpoint folder (default: the shipped model)
+            device='auto',   # `auto`, `cpu`, `cuda`, ...
+           ):
+    "The notebook with its markdown cells where the model puts them, of the same kind as given (a path gives a dict)"
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(nb) if isinstance(nb, (str, Path)) else Path(d)/'in.ipynb'
+        if not isinstance(nb, (str, Path)): src.write_text(json.dumps(nb))
+        dst = Path(out) if out else Path(d)/'out.ipynb'
+        reorder_notebook(src, dst, checkpoint, device)
+        result = json.loads(dst.read_text(encoding='utf-8-sig'))
+    if type(nb).__module__.startswith('nbformat'):
+        import nbformat   # the caller's own notebook type
+        return nbformat.from_dict(result)
+    return result
