@@ -39,6 +39,24 @@ def training_cells(corpora, exclude:set) -> tuple: # (cells table, {repo: notebo
     if cells.duplicated(['id', 'cell_id']).any(): raise SystemExit('two corpora share notebook ids')
     return cells, dropped
 
+def write_notice(out, corpora, dropped:dict):
+    "The pretrained model's NOTICE: every repository it learnt from, with its license, from the corpora's own tables"
+    rows = []
+    for d in corpora:
+        for name in ('LICENSES.md', 'README.md'):
+            f = Path(d)/name
+            if not f.is_file(): continue
+            for line in f.read_text().splitlines():
+                cells = [c.strip() for c in line.strip('|').split('|')]
+                if line.startswith('| ') and len(cells) >= 3 and '/' in cells[0] and not any(r in cells[0] for r in dropped):
+                    rows.append(f"| {cells[0]} | {cells[1]} |")
+            break
+    (Path(out)/'NOTICE').write_text(
+        "The model in this folder was trained on the cell sources of the notebooks of these public repositories,\n"
+        "used under their licenses (copyright stays with the notebooks' authors). The notebooks themselves are not\n"
+        "shipped: only the weights of a small slot model (see bench/ship_model.py).\n\n"
+        "| repository | license |\n|---|---|\n" + "\n".join(dict.fromkeys(rows)) + "\n")
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument('corpora', nargs='+', help='Kaggle-layout folders (with sources.csv to exclude by repository)')
@@ -67,6 +85,7 @@ def main(argv=None):
               'left_out': dropped, 'excluded_packages': sorted(exclude),
               'seconds': {'embed': round(t_embed, 1), 'train': round(t_train, 1)}, 'threads': torch.get_num_threads()}
     save_slot_model(model, a.out, cfg, {'trained_on': record})
+    write_notice(a.out, a.corpora, dropped)
     print(f"wrote {a.out}: {record}")
     if a.results_json: merge_results(a.results_json, 'shipped_model', record)
 
