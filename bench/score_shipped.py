@@ -1,0 +1,48 @@
+#!/usr/bin/env python
+"""Score the shipped model (ai4code_nb/pretrained) on a test set built by unseen_sources.py, without training.
+
+    python bench/score_shipped.py OUT KEY [--cache EMB.npz] [--checkpoint DIR]
+
+Writes OUT/sub_shipped.csv with `ai4code_nb.predict`'s own path (the slot model's orders, a validated submission), then
+records the pooled and per-package Kendall tau with `unseen_sources.py score` under KEY in bench/demo-results.json.
+"""
+import argparse, shlex, sys, time
+from pathlib import Path
+import json
+from ai4code_nb.data import load_cells, merge_results
+from ai4code_nb.embed import CellEmbedder
+from ai4code_nb.predict import shipped_checkpoint
+from ai4code_nb.slots import load_slot_model, predict_slots
+from ai4code_nb.submission import write_submission
+
+def model_record(checkpoint=None) -> dict:
+    "What the model was trained on, as `ship_model.py` recorded it in its config"
+    conf = json.loads((Path(checkpoint or shipped_checkpoint())/'slot_config.json').read_text())
+    return {k: v for k, v in conf.get('trained_on', {}).items() if k in ('notebooks', 'cells', 'left_out', 'command')}
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
+    p.add_argument('out'); p.add_argument('key')
+    p.add_argument('--cache', default=None, help='embedding cache (.npz) of the test cells, read and updated')
+    p.add_argument('--checkpoint', default=None, help='default: the shipped model')
+    a = p.parse_args(argv)
+    out, t0 = Path(a.out), time.time()
+    if not (out/'T'/'test').is_dir(): raise SystemExit(f"{out/'T'/'test'}: no such folder (build it with unseen_sources.py build)")
+    model, cfg = load_slot_model(a.checkpoint or shipped_checkpoint())
+    cells, skipped = load_cells(out/'T', 'test', orders=False, progress=False)
+    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=a.cache)
+    orders = predict_slots(cells, (model, cfg), embedder=emb)
+    emb.save()
+    write_submission(orders, out/'sub_shipped.csv', cells)
+    print(f"{len(orders)} notebooks ordered in {time.time() - t0:.0f}s; skipped {len(skipped)}")
+    sys.path.insert(0, str(Path(__file__).parent))
+    import unseen_sources
+    res = unseen_sources.score(out, out/'sub_shipped.csv')   # pooled, per package, per-notebook median
+    merge_results('bench/demo-results.json', a.key, {
+        'command': shlex.join(['python', 'bench/score_shipped.py'] + (argv or sys.argv[1:])), 'checkpoint': 'ai4code_nb/pretrained',
+        'trained_on': model_record(a.checkpoint), 'test_dir': str(out/'T'), 'test_notebooks': res['notebooks'],
+        'test_tau': {'shipped model': res['pooled']}, 'per_notebook_median_tau': res['per_notebook_median'],
+        'repositories': {k: {'notebooks': v['notebooks'], 'test_tau': {'shipped model': v['tau']}}
+                         for k, v in res.items() if isinstance(v, dict)}, 'seconds': round(time.time() - t0, 1)})
+
+if __name__ == '__main__': main()
