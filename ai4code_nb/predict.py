@@ -4,7 +4,7 @@
 
 # %% ../nbs/08a_predict.ipynb #caaed456
 from __future__ import annotations
-import importlib.resources, inspect, json, re, tempfile, warnings
+import importlib.resources, json, re, tempfile, warnings
 from pathlib import Path
 import numpy as np, orjson, pandas as pd, torch
 from .cli import cli
@@ -67,8 +67,7 @@ def predict_notebooks(cells:pd.DataFrame, # cells table of the notebooks to orde
     "Each notebook's predicted order, by whichever method the checkpoint holds"
     device = resolve_device(device)
     if checkpoint_method(checkpoint) == 'slots':
-        on = {'device': device} if 'device' in inspect.signature(predict_slots).parameters else {}
-        return predict_slots(cells, checkpoint, progress=progress, **on)
+        return predict_slots(cells, checkpoint, progress=progress, device=device)
     return predict_pointwise(cells, checkpoint, progress=progress, device=device)
 
 # %% ../nbs/08a_predict.ipynb #4750967d
