@@ -15,8 +15,8 @@ from .data import read_cells_csv, ModelLoadError, clean_markdown as clean_markdo
 from .sampler import markdown_share
 
 # %% auto #0
-__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'tokenize_flat', 'code_budgets',
-           'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
+__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'cut_at_space', 'tokenize_flat',
+           'code_budgets', 'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
 def check_fast(tokenizer, # a loaded Hugging Face tokenizer
@@ -74,18 +74,34 @@ def log_n_cells(fts_row:dict, # one notebook's features
 NOTEBOOK_FEATURES = {'markdown_share': markdown_share, 'log_n_cells': log_n_cells}
 
 # %% ../nbs/04_dataset.ipynb #167c8874
+def cut_at_space(text:str, # a text
+                 limit:int, # characters at most
+                ) -> str:
+    "`text` if it is at most `limit` characters; else its start up to the last whitespace run before `limit` (whole if it has none)"
+    if len(text) <= limit: return text
+    i = max(text.rfind(' ', 0, limit), text.rfind('\n', 0, limit), text.rfind('\t', 0, limit))
+    while i > 0 and text[i - 1].isspace(): i -= 1
+    return text[:i] if i > 0 else text
+
 def tokenize_flat(tokenizer,        # a fast tokenizer
                   texts:list,       # the texts, in order
                   max_len:int,      # keep at most this many tokens of each text (no special tokens)
                   batch_size=8192,  # texts per call to the tokenizer
                   desc='tokenize',  # progress bar label
                   progress=False,   # show a progress bar
+                  cut_chars:int=None, # if given: tokenize long texts cut (`cut_at_space`) to this many characters first
                  ) -> tuple: # (flat int32 token ids, int64 offsets of len(texts)+1)
     "Token ids of every text, in batched calls of the fast tokenizer, as one flat array and offsets"
+    cut = [cut_at_space(t, cut_chars) for t in texts] if cut_chars else texts
     ids = []
     for s in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
-        ids += tokenizer(texts[s:s + batch_size], add_special_tokens=False, truncation=True, max_length=max(max_len, 1),
+        ids += tokenizer(cut[s:s + batch_size], add_special_tokens=False, truncation=True, max_length=max(max_len, 1),
                          return_attention_mask=False, return_token_type_ids=False)['input_ids']
+    if cut_chars:   # a cut text short of `max_len` tokens may lack some of the whole text's: those again, whole
+        again = [i for i, (a, b) in enumerate(zip(cut, texts)) if len(ids[i]) < max_len and len(a) < len(b)]
+        for i, row in zip(again, tokenizer([texts[i] for i in again], add_special_tokens=False, truncation=True,
+                                           max_length=max(max_len, 1), return_attention_mask=False,
+                                           return_token_type_ids=False)['input_ids'] if again else []): ids[i] = row
     if max_len <= 0: ids = [[] for _ in ids]
     lens = np.fromiter(map(len, ids), np.int64, len(ids))
     offsets = np.concatenate([[0], np.cumsum(lens)])

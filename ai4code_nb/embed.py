@@ -117,7 +117,8 @@ def encode(self:CellEmbedder, texts:list, # the texts, in order
           ) -> np.ndarray: # `(len(texts), dim)` float32
     "Run the encoder on `texts` (no cache): mean of the real tokens' last hidden states, L2-normalised"
     tok = self.tokenizer
-    flat, offsets = tokenize_flat(tok, texts, self.max_length - 2)   # batched calls of the fast tokenizer
+    n = self.max_length - 2   # batched calls of the fast tokenizer; long texts cut first, the same tokens (`tokenize_flat`)
+    flat, offsets = tokenize_flat(tok, texts, n, cut_chars=6 * n)
     batches = token_batches(np.diff(offsets) + 2, self.batch_size, self.token_budget)
     out = torch.zeros(len(texts), self.dim, device=self.device)      # kept on the device, copied to the host once
     cuda = self.device.type == 'cuda'

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import torch.distributed as dist
+from torch.profiler import record_function
 from .cli import cli
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
@@ -419,18 +420,19 @@ def train(cfg:TrainConfig=None, # the settings; keyword arguments override its f
         for b, batch in enumerate(loader, start=st.next_batch):
             is_step = (b + 1) % k == 0 or b + 1 == r.batches_per_epoch              # gradient accumulation: k micro-batches a step
             with gradient_sync(model, is_step):                                      # DDP: all-reduce at steps only
-                with r.autocast():                                                   # mixed precision
-                    x = {n: t.to(device, non_blocking=True) for n, t in batch.items() if n != 'index'}   # pinned: async copies
+                x = {n: t.to(device, non_blocking=True) for n, t in batch.items() if n != 'index'}   # pinned: async copies
+                with r.autocast(), record_function('ai4code:forward'):               # mixed precision
                     pred = model(x['input_ids'], x['attention_mask'], x['features'])
                     loss = sampler.step_share(r.criterion(pred, x['labels']), b, k)  # this micro-batch's share of the step's mean
-                r.scaler.scale(loss).backward()                                      # fp16: scaled up so small gradients survive
+                with record_function('ai4code:backward'): r.scaler.scale(loss).backward()   # fp16: scaled up so small gradients survive
             step_loss += loss.detach(); rows += len(sampler.batches[b])              # no device sync per micro-batch
             if not is_step: continue
 
             lr = r.scheduler.get_last_lr()[0]
-            grad_norm, skipped = optimizer_step(model.parameters(), r.optimizer, r.scaler, cfg.max_grad_norm, True)  # unscale, clip, step
-            if not skipped: r.scheduler.step()                                       # the schedule counts the updates made
-            r.optimizer.zero_grad(set_to_none=True)
+            with record_function('ai4code:optimizer'):                               # the profiler's labels: `bench_trainer`
+                grad_norm, skipped = optimizer_step(model.parameters(), r.optimizer, r.scaler, cfg.max_grad_norm, True)  # unscale, clip, step
+                if not skipped: r.scheduler.step()                                   # the schedule counts the updates made
+                r.optimizer.zero_grad(set_to_none=True)
             if r.world > 1: dist.all_reduce(step_loss)                               # the global batch's loss, for the log
             st.advance(b, r.batches_per_epoch, skipped, loss=step_loss / r.world, lr=lr, grad_norm=grad_norm)   # tensors: no sync
             train_time += time.perf_counter() - t0; bar.update(1)
