@@ -16,13 +16,13 @@ from .runtime import resolve_device
 from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
 from .train import TrainConfig, TrainingLog, train
-from .embed import CellEmbedder, embed_cells, embedding_text, encoder_path
-from .slots import SlotConfig, notebook_items, train_slots, slot_scores, cosine_scores, save_slot_model
-from .predict import predict_pointwise
+from .embed import CellEmbedder, embed_cells, embedding_text, encoder_path, encoder_name
+from .slots import SlotConfig, notebook_items, train_slots, slot_scores, cosine_scores, save_slot_model, load_slot_model
+from .predict import predict_pointwise, shipped_checkpoint
 
 # %% auto #0
-__all__ = ['stage', 'read_tables', 'baseline_scores', 'slot_training_log', 'embed_notebooks', 'fit_slot_model', 'fit_pointwise',
-           'run_demo', 'demo_cli']
+__all__ = ['stage', 'read_tables', 'baseline_scores', 'shipped_model_scores', 'test_taus', 'slot_training_log', 'embed_notebooks',
+           'fit_slot_model', 'fit_pointwise', 'run_demo', 'demo_cli']
 
 # %% ../nbs/10_demo.ipynb #44b99bf6
 @contextmanager
@@ -58,6 +58,28 @@ def _taus(cells, scores:dict, truth=None) -> dict:
         o = s if isinstance(s, dict) else order_from_scores(cells, s)
         out[name] = round(kendall_tau([truth[i] for i in o], list(o.values())) if truth else orders_tau(cells, o), 4)
     return out
+
+# %% ../nbs/10_demo.ipynb #73aeacda
+def shipped_model_scores(items:list,    # the test notebooks' `notebook_items`
+                         cfg:SlotConfig, # the settings the items were embedded with
+                        ) -> tuple: # ({'shipped model': scores} or {}, how many of the items it was trained on)
+    "The shipped model's scores of `items` when it reads the same embeddings ({} if it does not, or none ships)"
+    try: path = shipped_checkpoint(); model, scfg = load_slot_model(path)
+    except ModelLoadError: return {}, 0
+    same = (encoder_name(scfg.encoder), scfg.max_length, scfg.max_chars) == (encoder_name(cfg.encoder), cfg.max_length, cfg.max_chars)
+    if not same or not items or items[0].markdown.shape[1] != model.dim: return {}, 0
+    seen = set((path/'trained_ids.txt').read_text().split()) if (path/'trained_ids.txt').is_file() else set()
+    return {'shipped model': slot_scores(model, items)}, sum(it.id in seen for it in items)
+
+def test_taus(test_dir:Path, cells, orders:dict, name:str, # the test folder, its cells, the model's orders and name
+              items:list, constant:float, # the test notebooks' items, baseline (b)'s constant
+              cfg:SlotConfig=None, # the slot method's settings: also score the shipped model (None: do not)
+             ) -> tuple: # (taus or None, how many test notebooks the shipped model learnt, or None)
+    "The test folder's taus when it has `test_orders.csv` (read for scoring only): the model, the shipped model, the baselines"
+    truth = read_orders(test_dir/'test_orders.csv') if (test_dir/'test_orders.csv').is_file() else {}
+    if not truth or not all(i in truth for i in orders): return None, None
+    shipped, seen = shipped_model_scores(items, cfg) if cfg is not None else ({}, 0)
+    return _taus(cells, {name: orders, **shipped, **baseline_scores(cells, items, constant)}, truth), (seen if shipped else None)
 
 # %% ../nbs/10_demo.ipynb #3c0d642e
 def slot_training_log(folder,          # where `trainer_state.json` goes
@@ -130,7 +152,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     t_all, secs, cfg, device = time.perf_counter(), {}, cfg or SlotConfig(seed=seed), resolve_device(device)   # fail early
     data_dir, test_dir = Path(data_dir or sample_dir()), Path(test_dir or sample_dir())
     if not (test_dir/'test').is_dir(): raise FileNotFoundError(f"{test_dir/'test'}: no such folder (expected test/<id>.json files)")
-    work = Path(work_dir or tempfile.mkdtemp(prefix='ai4code_demo_')); work.mkdir(parents=True, exist_ok=True)
+    (work := Path(work_dir or tempfile.mkdtemp(prefix='ai4code_demo_'))).mkdir(parents=True, exist_ok=True)
     with stage(secs, 'preprocess'): summary, tables, skipped = read_tables(data_dir, test_dir, work, valid_size, seed, progress)
     log(f"preprocessed {summary['train_notebooks']} training / {summary['val_notebooks']} validation notebooks; "
         f"{tables['test']['id'].nunique()} test notebooks ({len(skipped)} skipped) [{secs['preprocess']:.0f}s]")
@@ -151,14 +173,14 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     with stage(secs, 'predict'):
         orders = order_from_scores(test_cells, predict(test_cells, items['test'])) if method == 'slots' else predict(test_cells, None)
         write_submission(orders, out, test_cells)
-    truth = read_orders(test_dir/'test_orders.csv') if (test_dir/'test_orders.csv').is_file() else {}   # scoring only
-    test = _taus(test_cells, {name: orders, **baseline_scores(test_cells, items['test'], constant)}, truth) if truth and all(i in truth for i in orders) else None
+    test, seen = test_taus(test_dir, test_cells, orders, name, items['test'], constant, cfg if method == 'slots' else None)   # and the shipped model's
     secs['total'] = time.perf_counter() - t_all
-    log(f"wrote {out} ({len(orders)} notebooks) [{secs['predict']:.0f}s]" + (f"; test Kendall tau: {test}" if test else ''))
+    log(f"wrote {out} ({len(orders)} notebooks) [{secs['predict']:.0f}s]" + (f"; test Kendall tau: {test}" if test else '')
+        + (f" (the shipped model learnt {seen} of these {len(orders)} notebooks)" if seen else ''))
     return {'method': method, 'data_dir': str(data_dir), 'test_dir': str(test_dir), 'out': str(out), 'train_notebooks': summary['train_notebooks'],
             'val_notebooks': summary['val_notebooks'], 'test_notebooks': len(orders), 'skipped': [list(s) for s in skipped + summary['skipped']],
             'cells_embedded': sum(map(len, tables.values())), 'threads': torch.get_num_threads(), 'val_tau': val, 'test_tau': test,
-            'seconds': {k: round(v, 1) for k, v in secs.items()}, 'checkpoint': str(checkpoint)}
+            'shipped_model_trained_on_test': seen, 'seconds': {k: round(v, 1) for k, v in secs.items()}, 'checkpoint': str(checkpoint)}
 
 # %% ../nbs/10_demo.ipynb #1469a8c6
 @cli

@@ -57,6 +57,10 @@ def write_notice(out, corpora, dropped:dict):
         "shipped: only the weights of a small slot model (see bench/ship_model.py).\n\n"
         "| repository | license |\n|---|---|\n" + "\n".join(dict.fromkeys(rows)) + "\n")
 
+def write_trained_ids(out, cells):
+    "The ids of the notebooks the model learnt from, one a line: `ai4code_demo` says how many of its test notebooks they hold"
+    (Path(out)/'trained_ids.txt').write_text('\n'.join(sorted(cells['id'].unique())) + '\n')
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument('corpora', nargs='+', help='Kaggle-layout folders (with sources.csv to exclude by repository)')
@@ -86,6 +90,7 @@ def main(argv=None):
               'seconds': {'embed': round(t_embed, 1), 'train': round(t_train, 1)}, 'threads': torch.get_num_threads()}
     save_slot_model(model, a.out, cfg, {'trained_on': record})
     write_notice(a.out, a.corpora, dropped)
+    write_trained_ids(a.out, cells)
     print(f"wrote {a.out}: {record}")
     if a.results_json: merge_results(a.results_json, 'shipped_model', record)
 
