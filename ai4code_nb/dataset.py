@@ -15,8 +15,8 @@ from .data import read_cells_csv, ModelLoadError, clean_markdown as clean_markdo
 from .sampler import markdown_share
 
 # %% auto #0
-__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'cut_at_space', 'tokenize_flat',
-           'code_budgets', 'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
+__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'cut_at_space', 'encode_ids',
+           'tokenize_flat', 'code_budgets', 'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
 def check_fast(tokenizer, # a loaded Hugging Face tokenizer
@@ -83,6 +83,24 @@ def cut_at_space(text:str, # a text
     while i > 0 and text[i - 1].isspace(): i -= 1
     return text[:i] if i > 0 else text
 
+def encode_ids(tokenizer,  # a tokenizer (fast or not)
+               texts:list, # the texts
+               max_len:int, # tokens kept of each (no special tokens)
+              ) -> list: # a list of token ids per text
+    "Token ids of each text: with a fast tokenizer, its Rust tokenizer's batch call that computes no character offsets"
+    rust = getattr(tokenizer, '_tokenizer', None) if getattr(tokenizer, 'is_fast', False) else None
+    if rust is None or not hasattr(rust, 'encode_batch_fast'):   # tokenizers before 0.20, or a Python tokenizer
+        return tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_len,
+                         return_attention_mask=False, return_token_type_ids=False)['input_ids']
+    truncation, padding = rust.truncation, rust.padding   # the wrapper's settings, put back after the call
+    try:
+        rust.enable_truncation(max_len); rust.no_padding()
+        return [e.ids for e in rust.encode_batch_fast(texts, add_special_tokens=False)]
+    finally:
+        if truncation: rust.enable_truncation(**truncation)
+        else: rust.no_truncation()
+        if padding: rust.enable_padding(**padding)
+
 def tokenize_flat(tokenizer,        # a fast tokenizer
                   texts:list,       # the texts, in order
                   max_len:int,      # keep at most this many tokens of each text (no special tokens)
@@ -95,13 +113,10 @@ def tokenize_flat(tokenizer,        # a fast tokenizer
     cut = [cut_at_space(t, cut_chars) for t in texts] if cut_chars else texts
     ids = []
     for s in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
-        ids += tokenizer(cut[s:s + batch_size], add_special_tokens=False, truncation=True, max_length=max(max_len, 1),
-                         return_attention_mask=False, return_token_type_ids=False)['input_ids']
+        ids += encode_ids(tokenizer, cut[s:s + batch_size], max(max_len, 1))
     if cut_chars:   # a cut text short of `max_len` tokens may lack some of the whole text's: those again, whole
         again = [i for i, (a, b) in enumerate(zip(cut, texts)) if len(ids[i]) < max_len and len(a) < len(b)]
-        for i, row in zip(again, tokenizer([texts[i] for i in again], add_special_tokens=False, truncation=True,
-                                           max_length=max(max_len, 1), return_attention_mask=False,
-                                           return_token_type_ids=False)['input_ids'] if again else []): ids[i] = row
+        for i, row in zip(again, encode_ids(tokenizer, [texts[i] for i in again], max(max_len, 1)) if again else []): ids[i] = row
     if max_len <= 0: ids = [[] for _ in ids]
     lens = np.fromiter(map(len, ids), np.int64, len(ids))
     offsets = np.concatenate([[0], np.cumsum(lens)])
