@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_embed.ipynb #cac92466
 from __future__ import annotations
-import hashlib
+import hashlib, os, uuid
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fastcore.basics import patch
@@ -140,8 +140,10 @@ def save(self:CellEmbedder, path=None, # the `.npz` file to write (default: `cac
     if not path: return
     keys = np.frombuffer(b''.join(self.cache), np.uint8).reshape(len(self.cache), 16)
     vecs = np.stack(list(self.cache.values())) if self.cache else np.zeros((0, self.dim), np.float32)
-    tmp = Path(path).with_name(f'.{Path(path).name}.tmp.npz')
-    np.savez(tmp, keys=keys, vectors=vecs, signature=self._signature()); tmp.replace(path)
+    # a name of its own: two processes saving one cache at once each replace it whole, neither loses its file
+    tmp = Path(path).with_name(f'.{Path(path).name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.npz')
+    try: np.savez(tmp, keys=keys, vectors=vecs, signature=self._signature()); tmp.replace(path)
+    finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/07a_embed.ipynb #46608d46
 @patch

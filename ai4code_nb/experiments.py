@@ -58,8 +58,9 @@ def leave_one_repository_out(data_dir,   # Kaggle-layout corpus with `sources.cs
         r = run_demo(d/'split'/'train', d/'split'/'test', d/'submission.csv', work_dir=d/'work', cfg=cfg, seed=seed,
                      progress=progress, log=lambda msg: None, cache_path=cache)
         truth = read_orders(d/'split'/'test'/'test_orders.csv')
+        taus = {k: v for k, v in r['test_tau'].items() if k != 'shipped model'}   # it learnt the corpus: memory, not ordering
         per[repo] = {'notebooks': r['test_notebooks'], 'cell_pairs': sum(len(o) * (len(o) - 1) for o in truth.values()),
-                     'test_tau': r['test_tau'], 'seconds': r['seconds']['total']}
+                     'test_tau': taus, 'seconds': r['seconds']['total']}
         log(f"{repo}: {r['test_notebooks']} notebooks, test Kendall tau {r['test_tau']}")
     total = sum(p['cell_pairs'] for p in per.values())
     methods = list(next(iter(per.values()))['test_tau'])
