@@ -329,9 +329,10 @@ def merge_results(path,   # a JSON file of results (created if missing)
                  ):
     "Record `result` under `key` in the JSON file at `path` (atomically), keeping the other keys"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(path.read_text()) if path.is_file() else {}
-    data[key] = result
-    write_atomic(path, (json.dumps(data, indent=1) + '\n').encode())
+    with folder_lock(path.parent):   # runs recording at once each add their key; none is lost between a read and a write
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        data[key] = result
+        write_atomic(path, (json.dumps(data, indent=1) + '\n').encode())
 
 # %% ../nbs/00_data.ipynb #bb6f1844
 def _quote(s: str) -> str: return '"' + s.replace('"', '""') + '"'

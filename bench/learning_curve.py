@@ -58,7 +58,7 @@ def score(model, items, cells, groups:pd.Series) -> dict:
         out['groups'][g] = {'notebooks': len(members), 'tau': tau(list(members))}
     return out
 
-def main(argv=None):
+def main(argv=None, command=None):   # command: what to record, when another script calls this one
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument('corpus'); p.add_argument('corpus_large')
     p.add_argument('--sets', nargs='*', default=[], help='folders built by unseen_sources.py build')
@@ -117,7 +117,7 @@ def main(argv=None):
                **{k: score(model, *v) for k, v in test_items.items()}}
         print(json.dumps({k: (v['pooled'] if isinstance(v, dict) else v) for k, v in res.items()}), flush=True)
         curve.append(res)
-    record = {'command': shlex.join(['python', 'bench/learning_curve.py'] + (argv or sys.argv[1:])),
+    record = {'command': command or shlex.join(['python', 'bench/learning_curve.py'] + (argv or sys.argv[1:])),
               'config': json.loads(a.config), **setup, 'threads': torch.get_num_threads(), 'curve': curve}
     if a.results_json: merge_results(a.results_json, f'learning_curve: {a.label}', record)
     return record
