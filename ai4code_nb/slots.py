@@ -23,10 +23,10 @@ from .embed import DEFAULT_ENCODER, CellEmbedder, embed_cells, embedding_text, e
 # %% auto #0
 __all__ = ['N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'identifier_terms', 'lexical_similarity',
            'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'NotebookItem', 'notebook_items',
-           'slot_code_features', 'SlotModel', 'placement_features', 'first_stage_placement', 'StackedSlotModel',
-           'median_slot_scores', 'pct_from_code_index', 'slot_logits', 'slot_positions', 'markdown_scores',
-           'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config', 'slot_loss', 'train_slots',
-           'save_slot_model', 'load_slot_model', 'predict_slots']
+           'slot_code_features', 'NotebookAttention', 'SlotModel', 'placement_features', 'first_stage_placement',
+           'StackedSlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_logits', 'slot_positions',
+           'markdown_scores', 'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config', 'slot_loss',
+           'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #e72d5137
 _IDENT = re.compile(r'[A-Za-z_][A-Za-z0-9_]+')
@@ -190,6 +190,34 @@ def slot_code_features(m:int,          # markdown cells of the notebook
     ratio = torch.full((n + 1, 1), math.log1p(m / max(n, 1)), dtype=C.dtype)
     return torch.cat([novelty[:, None], novelty_z[:, None], F.pad(K, (0, 0, 0, 1)), F.pad(K, (0, 0, 1, 0)), ratio], 1)
 
+# %% ../nbs/08_slots.ipynb #040691f7
+class NotebookAttention(nn.Module):
+    "Slot logits from every markdown and code cell of a notebook read together by a small transformer"
+    def __init__(self, dim:int=384, # embedding width of the encoder
+                 width:int=128,     # width of the transformer
+                 layers:int=2,      # its layers
+                 heads:int=4,       # its attention heads
+                ):
+        super().__init__()
+        self.inp_md, self.inp_code = nn.Linear(dim + N_CUES, width), nn.Linear(dim + N_CODE_CUES + 16, width)
+        layer = nn.TransformerEncoderLayer(width, heads, 2 * width, dropout=0.1, batch_first=True, norm_first=True)
+        self.enc = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.q, self.slot = nn.Linear(width, width), nn.Linear(2 * width, width)
+        self.edge = nn.Parameter(torch.zeros(2, width))   # stands for the code cell before the first / after the last
+        self.width = width
+
+    def forward(self, M, C, cues, K=None) -> torch.Tensor: # (m, n+1)
+        "Slot logits from markdown `M` with its `cues`, code `C` with its code cues `K`"
+        n = C.shape[0]
+        pos = (torch.arange(n, dtype=M.dtype) + 0.5) / max(n, 1)
+        angles = pos[:, None] * torch.arange(1, 9, dtype=M.dtype) * math.pi
+        K = K if K is not None else torch.zeros(n, N_CODE_CUES, dtype=M.dtype)
+        x = torch.cat([self.inp_code(torch.cat([C, K, angles.sin(), angles.cos()], 1)), self.inp_md(torch.cat([M, cues], 1))])
+        h = self.enc(x[None])[0]
+        hc, hm = h[:n], h[n:]
+        slots = self.slot(torch.cat([torch.cat([self.edge[:1], hc]), torch.cat([hc, self.edge[1:]])], 1))   # (n+1, width)
+        return self.q(hm) @ slots.T / math.sqrt(self.width)
+
 # %% ../nbs/08_slots.ipynb #e3e02ebd
 class SlotModel(nn.Module):
     "Scores every slot (gap between code cells) of every markdown cell of a notebook, from frozen embeddings"
@@ -200,6 +228,8 @@ class SlotModel(nn.Module):
                  slot_features:bool=True, # read what the slot looks like (`slot_code_features`)
                  monotone:bool=True, # `slot_scores` keeps numbered markdown in number order (`monotone_in_ordinal`)
                  placement:bool=False, # also read `placement_features` (the second stage of `StackedSlotModel`)
+                 attention_layers:int=0, # > 0: add `NotebookAttention`'s logits, this many transformer layers deep
+                 attention_width:int=128, # its width
                 ):
         super().__init__()
         self.dim, self.rank, self.hidden, self.context, self.slot_features = dim, rank, hidden, context, slot_features
@@ -209,6 +239,7 @@ class SlotModel(nn.Module):
         n_in = (15 + 4 * (context - 1) + N_CUES + (3 + 2 * N_CODE_CUES if slot_features else 0)
                 + (N_PLACEMENT if placement else 0))
         self.mlp = nn.Sequential(nn.Linear(n_in, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        self.attention = NotebookAttention(dim, attention_width, attention_layers) if attention_layers else None
 
     def forward(self, M, C, L, cues, K=None, X=None) -> tuple: # (slot logits (m, n+1), predicted pct_rank (m,))
         "Slot logits from markdown `M`, code `C`, lexical `L`, markdown cues, code cues `K` and, with `placement`, `X`"
@@ -233,6 +264,7 @@ class SlotModel(nn.Module):
         feats = torch.cat(parts, -1)
         logits = self.mlp(feats).squeeze(-1)
         logits = logits + _next(self.u_next(M) @ self.v_next(C).T) / 8 + _prev(self.u_prev(M) @ self.v_prev(C).T) / 8
+        if self.attention is not None: logits = logits + self.attention(M, C, cues, K)
         return logits, p_hat
 
 # %% ../nbs/08_slots.ipynb #ef33351e
@@ -351,6 +383,8 @@ class SlotConfig:
     monotone: bool = True            # keep numbered markdown cells in number order when decoding
     stages: int = 2                  # 2: a second model that sees where the first puts the other markdown cells
     folds: int = 5                   # out-of-fold first stages that train the second stage
+    attention_layers: int = 0        # > 0: the last stage also reads the whole notebook (`NotebookAttention`), this deep
+    attention_width: int = 128       # its width
     epochs: int = 4                  # passes over the training notebooks
     lr: float = 3e-3                 # peak learning rate
     weight_decay: float = 1e-2       # AdamW weight decay (none on biases)
@@ -365,8 +399,10 @@ def slot_model_from_config(dim:int,        # embedding width of the encoder
                            cfg:SlotConfig, # the sizes and features
                            placement=False, # a second stage (`StackedSlotModel`)
                           ) -> SlotModel:
-    "A new `SlotModel` of embedding width `dim` with `cfg`'s sizes and features"
-    return SlotModel(dim, cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement)
+    "A new `SlotModel` of embedding width `dim` with `cfg`'s sizes and features (the attention in the last stage only)"
+    last = placement or cfg.stages == 1   # the stage whose logits place the cells
+    return SlotModel(dim, cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement,
+                     cfg.attention_layers if last else 0, cfg.attention_width)
 
 # %% ../nbs/08_slots.ipynb #2ce15044
 def slot_loss(model:SlotModel,   # a slot model (or `StackedSlotModel`)

@@ -6,7 +6,8 @@
 
 VARIANT is one of VARIANTS: a `SlotConfig` change, or a change of the model or the loss made here, in research code,
 by replacing `ai4code_nb.slots.slot_model_from_config` or `slot_loss` for this process only. Every variant is one
-stage (the first stage alone), so that they compare with `one stage` and cost minutes, not the two-stage hour:
+stage (the first stage alone), so that they compare with `one stage` and cost minutes, not the two stages' seven fits,
+but the last:
 
 - `one stage`: the shipped recipe's first stage, as it is;
 - `wider`: hidden 128, rank 128 (four times the MLP, twice the bilinear rank);
@@ -15,7 +16,8 @@ stage (the first stage alone), so that they compare with `one stage` and cost mi
 - `attention`: a notebook-level term: the code cells (with their position) and the markdown cells go through two
   transformer layers together, so every markdown cell attends to every code cell and to the other markdown cells
   (as the first-place solution read the whole notebook); each markdown cell's contextual vector scores each slot,
-  built from the code cells on either side, and that score is added to the slot model's logits.
+  built from the code cells on either side, and that score is added to the slot model's logits;
+- `two stages, attention in the second`: the shipped recipe (two stages), the second stage with the attention term.
 """
 import json, math, shlex, sys
 from pathlib import Path
@@ -63,11 +65,17 @@ def use_attention():
     S.slot_model_from_config = lambda dim, cfg, placement=False: AttentionSlotModel(
         dim, cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement)
 
+def use_attention_second():
+    plain = S.slot_model_from_config
+    S.slot_model_from_config = lambda dim, cfg, placement=False: (AttentionSlotModel(
+        dim, cfg.rank, cfg.hidden, cfg.context, cfg.slot_features, cfg.monotone, placement) if placement else plain(dim, cfg))
+
 def use_distance_loss(): S.slot_loss = distance_loss
 
 VARIANTS = {'one stage': ({'stages': 1}, None), 'wider': ({'stages': 1, 'hidden': 128, 'rank': 128}, None),
             'epochs 2': ({'stages': 1, 'epochs': 2}, None), 'epochs 8': ({'stages': 1, 'epochs': 8}, None),
-            'distance loss': ({'stages': 1}, use_distance_loss), 'attention': ({'stages': 1}, use_attention)}
+            'distance loss': ({'stages': 1}, use_distance_loss), 'attention': ({'stages': 1}, use_attention),
+            'two stages, attention in the second': ({'stages': 2}, use_attention_second)}
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
