@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_dataset.ipynb #d47ab2a6
 from __future__ import annotations
-import math
+import json, math
 from itertools import chain
 from pathlib import Path
 import numpy as np, pandas as pd, orjson, torch
@@ -41,8 +41,14 @@ def load_tokenizer(name_or_path,           # hub name or local folder of the mod
     try: tok = AutoTokenizer.from_pretrained(str(Path(name).expanduser()) if looks_local else name,
                                              use_fast=True, local_files_only=local_files_only)
     except (OSError, ValueError) as e:
-        raise ModelLoadError(f"{name}: cannot load its tokenizer: not a local model folder, and not on a reachable "
-                             f"Hugging Face hub ({str(e).splitlines()[0]})") from None
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if not looks_local: raise ModelLoadError(f"{name}: cannot load its tokenizer: not a local model folder, and not on "
+                                                 f"a reachable Hugging Face hub ({why})") from None
+        folder = Path(name).expanduser()   # a folder that is there: name the damaged file if a JSON file is one
+        for f in ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'config.json'):
+            try: (folder/f).is_file() and json.loads((folder/f).read_bytes())
+            except ValueError as je: raise ModelLoadError(f"{folder/f}: not valid JSON ({je})") from None
+        raise ModelLoadError(f"{name}: cannot load its tokenizer ({why})") from None
     return check_fast(tok, name)
 
 # %% ../nbs/04_dataset.ipynb #50734b26

@@ -3,13 +3,15 @@
 
     python bench/ship_model.py CORPUS CORPUS_LARGE [--out ai4code_nb/pretrained] [--cache EMB.npz]
                                [--exclude statsmodels,sktime,aif360,seaborn] [--results_json bench/research-results.json]
+                               [--config '{"attention_layers": 2}']
 
 Every notebook of a repository named like a package of the held-out test sets (bench/unseen_sources.py
 SETS a and b) is left out of training, so that scores on those sets measure ordering, not memory; how
 many were left out is recorded. The embedding cache is the cost (about 200,000 distinct cell texts):
 build it once (`--cache`), every later run reads it. Time and counts go to `--results_json`.
 """
-import argparse, shlex, sys, time
+import argparse, json, shlex, sys, time
+from dataclasses import replace
 from pathlib import Path
 import pandas as pd
 from ai4code_nb.data import load_cells, merge_results
@@ -69,12 +71,13 @@ def main(argv=None):
     p.add_argument('--exclude', default=None, help='comma-separated package names (default: the held-out sets)')
     p.add_argument('--results_json', default=None)
     p.add_argument('--threads', type=int, default=0)
+    p.add_argument('--config', default='{}', help='SlotConfig fields to change, as JSON (e.g. {"attention_layers": 2})')
     a = p.parse_args(argv)
     for d in a.corpora:
         if not (Path(d)/'train').is_dir(): raise SystemExit(f'{d}: no train/ folder')
     import torch
     if a.threads: torch.set_num_threads(a.threads)
-    t0, cfg = time.time(), SlotConfig()
+    t0, cfg = time.time(), replace(SlotConfig(), **json.loads(a.config))
     exclude = set(a.exclude.split(',')) if a.exclude else held_out_packages()
     cells, dropped = training_cells(a.corpora, exclude)
     print(f"{cells['id'].nunique()} notebooks, {len(cells)} cells; left out {sum(dropped.values())}: {dropped}", flush=True)
@@ -85,7 +88,7 @@ def main(argv=None):
     model, history = train_slots(items, cfg, progress=True)
     t_train = time.time() - t0 - t_embed
     record = {'command': shlex.join(['python', 'bench/ship_model.py'] + (argv or sys.argv[1:])),
-              'corpora': a.corpora, 'notebooks': int(cells['id'].nunique()), 'cells': len(cells),
+              'corpora': a.corpora, 'config': json.loads(a.config), 'notebooks': int(cells['id'].nunique()), 'cells': len(cells),
               'left_out': dropped, 'excluded_packages': sorted(exclude),
               'seconds': {'embed': round(t_embed, 1), 'train': round(t_train, 1)}, 'threads': torch.get_num_threads()}
     save_slot_model(model, a.out, cfg, {'trained_on': record})
