@@ -534,13 +534,20 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
                   embedder:CellEmbedder=None, # reuse an embedder (and its cache); default: the checkpoint's encoder
                   progress=False,       # show progress bars
                   device='auto',        # where the encoder runs (`auto`: a GPU if torch sees one); the slot model runs on the CPU
+                  chunk:int=2000,       # notebooks embedded and ordered at a time: memory stays one chunk's
                  ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order by the slot model"
     model, cfg = checkpoint if isinstance(checkpoint, tuple) else load_slot_model(checkpoint)
+    own = embedder is None   # an embedder made here: nobody else reads its cache
     embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, device=device)
     if embedder.dim != model.dim:
         raise ModelLoadError(f'encoder {embedder.name} gives {embedder.dim}-wide vectors, '
                              f'the slot model was trained on {model.dim}')
-    cells = cells.reset_index(drop=True)
-    items = notebook_items(cells, embed_cells(cells, embedder, cfg.max_chars, progress), progress)
-    return order_from_scores(cells, slot_scores(model, items))
+    cells, orders = cells.reset_index(drop=True), {}
+    ids = cells['id'].unique()
+    for s in range(0, len(ids), chunk):
+        part = cells[cells['id'].isin(ids[s:s + chunk])] if len(ids) > chunk else cells
+        items = notebook_items(part, embed_cells(part, embedder, cfg.max_chars, progress), progress)
+        orders.update(order_from_scores(part, slot_scores(model, items)))
+        if own: embedder.cache.clear()
+    return orders

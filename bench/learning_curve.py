@@ -70,6 +70,7 @@ def main(argv=None, command=None):   # command: what to record, when another scr
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--results_json', default=None)
     p.add_argument('--save_dir', default=None, help='also write each size\'s model to SAVE_DIR/<size>')
+    p.add_argument('--append', action='store_true', help="add these sizes to the label's recorded curve (same setup)")
     a = p.parse_args(argv)
     import torch
     t0, cfg = time.time(), replace(SlotConfig(), **json.loads(a.config))
@@ -119,7 +120,17 @@ def main(argv=None, command=None):   # command: what to record, when another scr
         curve.append(res)
     record = {'command': command or shlex.join(['python', 'bench/learning_curve.py'] + (argv or sys.argv[1:])),
               'config': json.loads(a.config), **setup, 'threads': torch.get_num_threads(), 'curve': curve}
-    if a.results_json: merge_results(a.results_json, f'learning_curve: {a.label}', record)
+    key = f'learning_curve: {a.label}'
+    if a.append and a.results_json and Path(a.results_json).is_file():   # the other sizes, measured by an earlier command
+        before = json.loads(Path(a.results_json).read_text()).get(key)
+        if before:
+            same = {k: before[k] for k in setup if k != 'setup_seconds'} == {k: setup[k] for k in setup if k != 'setup_seconds'}
+            if not same or before['config'] != record['config']: raise SystemExit(f'{a.results_json}: {key} was measured on another setup')
+            sizes = {p['train_notebooks'] for p in curve}
+            record['curve'] = sorted([p for p in before['curve'] if p['train_notebooks'] not in sizes] + curve,
+                                     key=lambda p: p['train_notebooks'])
+            record['command'] = [*(before['command'] if isinstance(before['command'], list) else [before['command']]), record['command']]
+    if a.results_json: merge_results(a.results_json, key, record)
     return record
 
 if __name__ == '__main__': main()
