@@ -211,6 +211,8 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
     for k in (r['test_tau'] or r['val_tau']):
         v, t = r['val_tau'].get(k), (r['test_tau'] or {}).get(k)
         print(f"{k:26s} {'' if v is None else f'{v:.4f}':>10s} {'' if t is None else f'{t:.4f}':>8s}")
+    if r['shipped_model_trained_on_test']:
+        print(f"(the shipped model learnt {r['shipped_model_trained_on_test']} of these {r['test_notebooks']} test notebooks: its tau there is memory)")
     print(f"ai4code_demo: {r['test_notebooks']} notebooks -> {r['out']}; checkpoint {r['checkpoint']}; "
           f"{r['seconds']['total']:.0f}s in all; skipped {len(r['skipped'])}")
     if r['skipped']: print(skip_report([tuple(s) for s in r['skipped']], Path(out).with_name('skipped.csv')))
