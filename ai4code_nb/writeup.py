@@ -20,14 +20,14 @@ from .train import TrainConfig, train
 from .bench.harness import time_alternating
 
 # %% auto #0
-__all__ = ['FIGURES', 'RATIOS', 'STATE_KINDS', 'show_source', 'prepare_sample', 'bench_results', 'measured', 'not_measured_note',
-           'figures_chart', 'figures_table', 'show_figures', 'results_table', 'results_files', 'show_results',
-           'preprocess_growth_chart', 'accumulation_runs', 'accumulation_table', 'float_formats', 'seeded_model',
-           'sample_gradients', 'underflow_table', 'gradient_range_chart', 'tiny_linear', 'scaled_backward',
-           'gradscaler_step', 'checked_step', 'amp_choices', 'autocast_dtypes', 'state_bytes', 'optimizer_states',
-           'state_table', 'parameter_counts', 'state_chart', 'values_per_block', 'quantization_codes',
-           'quantization_errors', 'code_spread_chart', 'slow_tokenizer', 'sample_texts', 'tokenizer_timing',
-           'same_token_ids', 'tokenizer_chart', 'offsets_table']
+__all__ = ['FIGURES', 'ABSOLUTE', 'RATIOS', 'STATE_KINDS', 'show_source', 'prepare_sample', 'bench_results', 'measured',
+           'not_measured_note', 'figures_chart', 'figures_table', 'show_figures', 'results_table', 'results_files',
+           'show_results', 'preprocess_growth_chart', 'accumulation_runs', 'accumulation_table', 'float_formats',
+           'seeded_model', 'sample_gradients', 'underflow_table', 'gradient_range_chart', 'tiny_linear',
+           'scaled_backward', 'gradscaler_step', 'checked_step', 'amp_choices', 'autocast_dtypes', 'state_bytes',
+           'optimizer_states', 'state_table', 'parameter_counts', 'state_chart', 'values_per_block',
+           'quantization_codes', 'quantization_errors', 'code_spread_chart', 'slow_tokenizer', 'sample_texts',
+           'tokenizer_timing', 'same_token_ids', 'tokenizer_chart', 'offsets_table']
 
 # %% ../nbs/11a_writeup.ipynb #98ed9211
 def show_source(fn,         # a function or class of the package
@@ -79,28 +79,53 @@ FIGURES = {  # the figures `ai4code_bench` records, by name, and what each one i
         'train_rows_per_s': 'training rows/s (absolute)',
         'infer_rows_per_s': 'inference rows/s (absolute)',
         'embed_cells_per_s': 'cells embedded/s by the default method (absolute)',
-    },
-    'vi': {
-        'preprocess_speedup_vs_original': 'tiền xử lý 4.200 notebook: thời gian của cách làm gốc / của `ai4code_preprocess`',
-        'dataset_speedup_vs_original': 'item/giây của dataset: tokenize mỗi notebook một lần / tokenize lại từng item như bản gốc',
-        'fast_tokenizer_speedup': 'tokenize markdown và code thật: fast tokenizer (Rust) / slow tokenizer (Python)',
-        'amp_train_speedup_128': 'số dòng huấn luyện/giây ở 128 token: mixed precision / fp32',
-        'amp_train_speedup_512': 'số dòng huấn luyện/giây ở 512 token: mixed precision / fp32',
-        'optimizer_state_ratio_8bit': 'số byte optimizer state: AdamW 8-bit (embedding 32-bit) / AdamW',
-        'peak_memory_ratio_optimized': 'bộ nhớ đỉnh khi huấn luyện: bật mọi tối ưu / AdamW fp32, cùng batch',
-        'dynamic_padding_infer_speedup': 'số dòng suy luận/giây: dynamic padding theo độ dài / pad tất cả đến 512',
-        'dynamic_padding_embed_speedup': 'số ô nhúng/giây của phương pháp mặc định: dynamic padding theo độ dài / pad mọi ô đến giới hạn 128 token',
-        'train_mfu_128': 'FLOP/giây khi huấn luyện ở 128 token / đỉnh nhân ma trận bf16 đo được của thiết bị',
-        'train_mfu_512': 'FLOP/giây khi huấn luyện ở 512 token / đỉnh nhân ma trận bf16 đo được của thiết bị',
-        'train_speed_vs_hf_trainer': 'số dòng huấn luyện/giây: `ai4code_train` / Trainer của Hugging Face, cùng thiết lập',
-        'train_rows_per_s': 'số dòng huấn luyện/giây (tuyệt đối)',
-        'infer_rows_per_s': 'số dòng suy luận/giây (tuyệt đối)',
-        'embed_cells_per_s': 'số ô nhúng/giây của phương pháp mặc định (tuyệt đối)',
+        'embed_speedup_vs_rowwise': 'cells embedded/s: loop-free batches / a tensor filled row by row, a host copy per batch',
+        'embed_speedup_vs_before': 'cells embedded/s: today\'s embedder / the package before (row by row, bf16 where the CPU reports it)',
+        'embed_tokenize_cut_speedup': 'tokenizing cells: long texts cut at a whitespace run first / whole (the same tokens)',
+        'embed_tokenize_offset_free_speedup': 'tokenizing cells: the Rust tokenizer\'s offset-free call / the `transformers` call (the same tokens)',
+        'embed_pipeline_noop_cells_per_s': 'cells/s through the embedding pipeline with a no-op encoder (absolute)',
+        'loop_overhead_share': 'share of a training step outside forward, backward and the optimizer (profiler)',
+        'preprocess_140k_seconds_extrapolated': 'seconds to preprocess 140,000 notebooks, extrapolated',
+        'preprocess_140k_peak_mb_extrapolated': 'peak MB preprocessing 140,000 notebooks, extrapolated',
+        'predict_140k_seconds_without_encoder': 'seconds to order 140,000 notebooks without the encoder\'s arithmetic, extrapolated',
+        'predict_140k_peak_mb_extrapolated': 'peak MB ordering 140,000 notebooks, extrapolated',
+        'predict_140k_hours_extrapolated': 'hours to order 140,000 notebooks with this device\'s encoder, extrapolated',
     },
 }
 
+# %% ../nbs/11a_writeup.ipynb #f0a9bbab
+FIGURES['vi'] = {  # the same figures, described for the Vietnamese page
+    'preprocess_speedup_vs_original': 'tiền xử lý 4.200 notebook: thời gian của cách làm gốc / của `ai4code_preprocess`',
+    'dataset_speedup_vs_original': 'item/giây của dataset: tokenize mỗi notebook một lần / tokenize lại từng item như bản gốc',
+    'fast_tokenizer_speedup': 'tokenize markdown và code thật: fast tokenizer (Rust) / slow tokenizer (Python)',
+    'amp_train_speedup_128': 'số dòng huấn luyện/giây ở 128 token: mixed precision / fp32',
+    'amp_train_speedup_512': 'số dòng huấn luyện/giây ở 512 token: mixed precision / fp32',
+    'optimizer_state_ratio_8bit': 'số byte optimizer state: AdamW 8-bit (embedding 32-bit) / AdamW',
+    'peak_memory_ratio_optimized': 'bộ nhớ đỉnh khi huấn luyện: bật mọi tối ưu / AdamW fp32, cùng batch',
+    'dynamic_padding_infer_speedup': 'số dòng suy luận/giây: dynamic padding theo độ dài / pad tất cả đến 512',
+    'dynamic_padding_embed_speedup': 'số ô nhúng/giây của phương pháp mặc định: dynamic padding theo độ dài / pad mọi ô đến giới hạn 128 token',
+    'train_mfu_128': 'FLOP/giây khi huấn luyện ở 128 token / đỉnh nhân ma trận bf16 đo được của thiết bị',
+    'train_mfu_512': 'FLOP/giây khi huấn luyện ở 512 token / đỉnh nhân ma trận bf16 đo được của thiết bị',
+    'train_speed_vs_hf_trainer': 'số dòng huấn luyện/giây: `ai4code_train` / Trainer của Hugging Face, cùng thiết lập',
+    'train_rows_per_s': 'số dòng huấn luyện/giây (tuyệt đối)',
+    'infer_rows_per_s': 'số dòng suy luận/giây (tuyệt đối)',
+    'embed_cells_per_s': 'số ô nhúng/giây của phương pháp mặc định (tuyệt đối)',
+    'embed_speedup_vs_rowwise': 'số ô nhúng/giây: batch không vòng lặp / tensor điền từng dòng, chép về host mỗi batch',
+    'embed_speedup_vs_before': 'số ô nhúng/giây: bộ nhúng hiện nay / gói trước đây (từng dòng, bf16 khi CPU báo có)',
+    'embed_tokenize_cut_speedup': 'tokenize các ô: cắt văn bản dài ở khoảng trắng trước / nguyên văn bản (cùng token)',
+    'embed_tokenize_offset_free_speedup': 'tokenize các ô: lời gọi không tính offset của tokenizer Rust / lời gọi của `transformers` (cùng token)',
+    'embed_pipeline_noop_cells_per_s': 'số ô/giây qua pipeline nhúng với encoder không làm gì (tuyệt đối)',
+    'loop_overhead_share': 'phần của một bước huấn luyện nằm ngoài forward, backward và optimizer (profiler)',
+    'preprocess_140k_seconds_extrapolated': 'số giây tiền xử lý 140.000 notebook, ngoại suy',
+    'preprocess_140k_peak_mb_extrapolated': 'MB bộ nhớ đỉnh khi tiền xử lý 140.000 notebook, ngoại suy',
+    'predict_140k_seconds_without_encoder': 'số giây sắp xếp 140.000 notebook, không tính phần tính toán của encoder, ngoại suy',
+    'predict_140k_peak_mb_extrapolated': 'MB bộ nhớ đỉnh khi sắp xếp 140.000 notebook, ngoại suy',
+    'predict_140k_hours_extrapolated': 'số giờ sắp xếp 140.000 notebook với encoder của thiết bị này, ngoại suy',
+}
+
 # %% ../nbs/11a_writeup.ipynb #53f98ebd
-RATIOS = [k for k in FIGURES['en'] if not k.endswith('_per_s')]   # the figures that are ratios: 1 means no change
+ABSOLUTE = ('_per_s', '_share', '_extrapolated', '_without_encoder')   # endings of the figures that are not ratios
+RATIOS = [k for k in FIGURES['en'] if not k.endswith(ABSOLUTE)]   # the figures that are ratios: 1 means no change
 
 # %% ../nbs/11a_writeup.ipynb #7f081c5b
 def bench_results(folder=None, # the folder of `results-*.json` (default: the repository's `bench/`)
