@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['CELL_TYPES', 'CELL_COLUMNS', 'CONVERTED', 'sample_dir', 'NotebookError', 'ModelLoadError', 'read_notebook',
-           'read_orders', 'read_ancestors', 'notebook_ranks', 'load_cells', 'ancestor_val_mask', 'split_by_ancestor',
-           'atomic_file', 'write_atomic', 'swap_leftovers', 'replace_dir', 'recover_dir', 'usual_permissions',
-           'atomic_dir', 'folder_lock', 'output_set', 'check_writable', 'merge_results', 'write_cells_csvs',
-           'write_cells_csv', 'read_cells_csv', 'clean_markdown', 'ipynb_cell_lists', 'ipynb_cell', 'read_ipynb',
-           'notebook_id', 'new_cell_ids', 'convert_notebook', 'convert_notebooks', 'warning_line', 'skip_report',
-           'convert_cli']
+           'read_orders', 'read_ancestors', 'notebook_ranks', 'notebook_files', 'load_cells', 'ancestor_val_mask',
+           'split_by_ancestor', 'atomic_file', 'write_atomic', 'swap_leftovers', 'replace_dir', 'recover_dir',
+           'usual_permissions', 'atomic_dir', 'folder_lock', 'output_set', 'check_writable', 'merge_results',
+           'write_cells_csvs', 'write_cells_csv', 'read_cells_csv', 'clean_markdown', 'ipynb_cell_lists', 'ipynb_cell',
+           'read_ipynb', 'notebook_id', 'new_cell_ids', 'convert_notebook', 'convert_notebooks', 'warning_line',
+           'skip_report', 'convert_cli']
 
 # %% ../nbs/00_data.ipynb #24acd7b5
 import hashlib, html, importlib.resources, json, math, os, random, re, shutil, sys, tempfile, time, warnings
@@ -120,17 +120,25 @@ def notebook_ranks(path, cell_ids, order) -> list:
     return list(map(rank_of.__getitem__, cell_ids))
 
 # %% ../nbs/00_data.ipynb #82d79b88
+def notebook_files(data_dir, # folder holding `<split>/<id>.json`
+                   split='train', # `train` or `test`
+                  ) -> list: # file names, sorted
+    "The `.json` files of `data_dir/split`; `FileNotFoundError` naming the folder if there is none"
+    nb_dir = Path(data_dir)/split
+    if not nb_dir.is_dir(): raise FileNotFoundError(f'{nb_dir}: no such folder (expected {split}/<id>.json files)')
+    return sorted(e.name for e in os.scandir(nb_dir) if e.name.endswith('.json') and e.is_file())
+
 def load_cells(data_dir, # folder holding `<split>/<id>.json` and `<split>_orders.csv`
                split='train', # `train` or `test`
                orders=True, # read `<split>_orders.csv` for ranks; `False`: rank -1, pct_rank NaN, file order
                progress=True, # show a progress bar
+               names=None,  # only these files of the folder (`notebook_files`), e.g. a chunk of it; default: all
               ) -> tuple: # (cells DataFrame, skipped [(file, problem)])
     "The cells table of every notebook in `data_dir/split`, and the notebooks skipped with why."
     data_dir = Path(data_dir); nb_dir = data_dir/split
-    if not nb_dir.is_dir(): raise FileNotFoundError(f'{nb_dir}: no such folder (expected {split}/<id>.json files)')
+    names = notebook_files(data_dir, split) if names is None else list(names)
     order_of = read_orders(data_dir/f'{split}_orders.csv') if orders else None
     ancestor_of = read_ancestors(data_dir/f'{split}_ancestors.csv')
-    names = sorted(e.name for e in os.scandir(nb_dir) if e.name.endswith('.json') and e.is_file())
     nb_ids, sizes, cell_ids, types, sources, ranks, skipped = [], [], [], [], [], [], []
     for name in tqdm(names, desc=f'{split} notebooks', unit='nb', disable=not progress, mininterval=0.5):
         path, nb_id = os.path.join(nb_dir, name), name[:-5]

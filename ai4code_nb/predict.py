@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, orjson, pandas as pd, torch
 from .cli import cli
 from .data import load_cells, read_ipynb, ipynb_cell, NotebookError, ModelLoadError, warning_line, skip_report
-from .data import write_atomic, check_writable
+from .data import write_atomic, check_writable, notebook_files
 from .runtime import resolve_device
 from .sampler import notebook_features
 from .submission import order_from_scores, write_submission, unwritable_notebooks
@@ -76,19 +76,23 @@ def predict_folder(data_dir,           # folder holding `test/<id>.json`
                    out='submission.csv', # where to write `id,cell_order`
                    progress=True,      # show progress bars
                    device='auto',      # `auto`, `cpu`, `cuda`, `cuda:1`, ...
+                   chunk:int=2000,     # notebooks read and ordered at a time: memory stays one chunk's cells
                   ) -> dict: # {'notebooks', 'skipped': [(file, problem)], 'out', 'method'}
     "Write a validated submission for every usable notebook of `data_dir/test`; the others skipped and named"
     checkpoint = checkpoint or shipped_checkpoint()
     method, device = checkpoint_method(checkpoint), resolve_device(device)   # a bad checkpoint or device: before any data
     check_writable(out)                                                      # ... and a place the submission cannot go
-    cells, skipped = load_cells(data_dir, 'test', orders=False, progress=progress)
-    unwritable = unwritable_notebooks(cells)                                 # ids a csv cannot hold: skipped, not fatal
-    for i, problem in unwritable.items():
-        f = str(Path(data_dir)/'test'/f'{i}.json'); warnings.warn(f'skipped {f}: {problem}'); skipped.append((f, problem))
-    if unwritable: cells = cells[~cells['id'].isin(set(unwritable))].reset_index(drop=True)
-    if cells.empty: raise ValueError(f"{Path(data_dir)/'test'}: no usable notebooks ({len(skipped)} skipped)")
-    orders = predict_notebooks(cells, checkpoint, progress, device)
-    write_submission(orders, out, cells)
+    names, orders, kept, skipped = notebook_files(data_dir, 'test'), {}, [], []
+    for s in range(0, len(names), chunk):   # each chunk's sources go once it is ordered; its ids stay, to check the whole
+        cells, sk = load_cells(data_dir, 'test', orders=False, progress=progress, names=names[s:s + chunk]); skipped += sk
+        unwritable = unwritable_notebooks(cells)                             # ids a csv cannot hold: skipped, not fatal
+        for i, problem in unwritable.items():
+            f = str(Path(data_dir)/'test'/f'{i}.json'); warnings.warn(f'skipped {f}: {problem}'); skipped.append((f, problem))
+        if unwritable: cells = cells[~cells['id'].isin(set(unwritable))].reset_index(drop=True)
+        if cells.empty: continue
+        orders.update(predict_notebooks(cells, checkpoint, progress, device)); kept.append(cells[['id', 'cell_id', 'cell_type']])
+    if not orders: raise ValueError(f"{Path(data_dir)/'test'}: no usable notebooks ({len(skipped)} skipped)")
+    write_submission(orders, out, pd.concat(kept, ignore_index=True))
     return {'notebooks': len(orders), 'skipped': skipped, 'out': str(out), 'method': method}
 
 # %% ../nbs/08a_predict.ipynb #1aaac1b4

@@ -193,23 +193,25 @@ def bench_embed(data_dir=None, model_name_or_path=None, device='cpu', # as `benc
 _TIMED_PREDICT = '''
 import time, torch
 import ai4code_nb.slots as slots
-from ai4code_nb.data import load_cells
+from ai4code_nb.data import read_orders
 from ai4code_nb.bench.infer import NoOpEncoder
 class NoOpEmbedder(slots.CellEmbedder):   # the embedder `predict_slots` makes, its encoder the no-op; counts what it embeds
     texts = 0
     def __init__(self, *args, **kw): super().__init__(*args, **kw); self.encoder = NoOpEncoder(self.dim)
     def encode(self, texts, progress=False): NoOpEmbedder.texts += len(texts); return super().encode(texts, progress)
 slots.CellEmbedder = NoOpEmbedder
+from ai4code_nb.predict import predict_folder
 t0 = time.perf_counter()
-cells, _ = load_cells({src!r}, orders=False, progress=False)
-orders = slots.predict_slots(cells, {checkpoint!r}, device='cpu')
-print(len(cells), NoOpEmbedder.texts, time.perf_counter() - t0)
+predict_folder({src!r}, {checkpoint!r}, {out!r}, progress=False, device='cpu')
+cells = sum(len(o) for o in read_orders({out!r}).values())
+print(cells, NoOpEmbedder.texts, time.perf_counter() - t0)
 '''
 
 def _timed_predict(src, checkpoint) -> tuple:
     "Cells, texts embedded (each distinct one once a chunk), seconds and peak memory (MB) of the default method's prediction of `src`, no-op encoder, in a fresh process"
-    p = subprocess.run([sys.executable, '-c', _TIMED_PREDICT.format(src=str(src), checkpoint=str(checkpoint)) + PEAK_PROBE],
-                       capture_output=True, text=True)
+    src = Path(src); (src/'train').rename(src/'test')   # a replica in the test layout, as `ai4code_predict` reads it
+    code = _TIMED_PREDICT.format(src=str(src), checkpoint=str(checkpoint), out=str(src/'submission.csv'))
+    p = subprocess.run([sys.executable, '-c', code + PEAK_PROBE], capture_output=True, text=True)
     if p.returncode: raise RuntimeError(f'bench_predict_140k: prediction failed: {p.stderr.strip().splitlines()[-1:]}')
     cells, distinct, seconds, peak = p.stdout.split()[-4:]
     return int(cells), int(distinct), float(seconds), float(peak)
