@@ -12,7 +12,7 @@ __all__ = ['CELL_TYPES', 'CELL_COLUMNS', 'CONVERTED', 'sample_dir', 'NotebookErr
            'skip_report', 'convert_cli']
 
 # %% ../nbs/00_data.ipynb #24acd7b5
-import hashlib, html, importlib.resources, json, math, os, random, re, shutil, sys, tempfile, time, warnings
+import hashlib, html, importlib.resources, json, math, os, random, re, shutil, sys, tempfile, time, uuid, warnings
 from contextlib import ExitStack, contextmanager
 from itertools import compress
 from pathlib import Path
@@ -185,7 +185,7 @@ def split_by_ancestor(df, # a cells table with an `ancestor_id` column
 def atomic_file(path):
     "A binary file to write that replaces `path` only once it is complete."
     path = Path(path)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp')   # its own: writers at once never share one
     try:
         with open(tmp, 'wb') as f: yield f
         os.replace(tmp, path)

@@ -4,12 +4,12 @@
 
 # %% ../nbs/07a_embed.ipynb #cac92466
 from __future__ import annotations
-import hashlib, os, uuid
+import hashlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .data import clean_markdown
+from .data import clean_markdown, atomic_file
 from .runtime import autocast_for, resolve_device
 from .dataset import load_tokenizer, tokenize_flat
 from .model import DEFAULT_MODEL, load_encoder, pool
@@ -140,10 +140,7 @@ def save(self:CellEmbedder, path=None, # the `.npz` file to write (default: `cac
     if not path: return
     keys = np.frombuffer(b''.join(self.cache), np.uint8).reshape(len(self.cache), 16)
     vecs = np.stack(list(self.cache.values())) if self.cache else np.zeros((0, self.dim), np.float32)
-    # a name of its own: two processes saving one cache at once each replace it whole, neither loses its file
-    tmp = Path(path).with_name(f'.{Path(path).name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.npz')
-    try: np.savez(tmp, keys=keys, vectors=vecs, signature=self._signature()); tmp.replace(path)
-    finally: tmp.unlink(missing_ok=True)
+    with atomic_file(path) as f: np.savez(f, keys=keys, vectors=vecs, signature=self._signature())   # saves at once: each whole
 
 # %% ../nbs/07a_embed.ipynb #46608d46
 @patch

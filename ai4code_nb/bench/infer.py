@@ -14,13 +14,14 @@ from functools import partial
 
 import numpy as np, torch, torch.nn.functional as F
 
-from ..data import read_cells_csv
+from ..data import read_cells_csv, sample_dir
 from ..dataset import MarkdownDataset, LengthSortedBatchSampler, load_tokenizer, read_split, tokenize_flat
 from ..model import DEFAULT_MODEL, pool, predict_pct_ranks
 from ..runtime import resolve_amp, autocast_for, cpu_has_fast_bf16
 from ..embed import CellEmbedder, DEFAULT_ENCODER, embedding_text
 from ..slots import SlotConfig
-from .harness import time_alternating, fit_exponent, PEAK_PROBE
+from .harness import time_alternating, fit_exponent, PEAK_PROBE, bench_device
+from ..predict import shipped_checkpoint
 from .data import bench_split, replicate_notebooks
 from .model import bench_batch, bench_model
 
@@ -226,9 +227,6 @@ def bench_predict_140k(data_dir=None, # Kaggle-layout folder (default: the bundl
                        **_,            # the other groups' options
                       ) -> tuple: # (figures, details)
     "The default method's prediction without the encoder's arithmetic, at a few sizes, extrapolated to `target` notebooks"
-    from ai4code_nb.data import sample_dir
-    from ai4code_nb.predict import shipped_checkpoint
-    from ai4code_nb.bench.harness import bench_device
     sizes = [100, 200] if quick else list(scale_sizes)
     data_dir, checkpoint = Path(data_dir) if data_dir else sample_dir(), checkpoint or shipped_checkpoint()
     work = Path(tempfile.mkdtemp(prefix='ai4code_bench_'))
