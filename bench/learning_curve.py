@@ -75,7 +75,8 @@ def main(argv=None, command=None):   # command: what to record, when another scr
     import torch
     t0, cfg = time.time(), replace(SlotConfig(), **json.loads(a.config))
     pool, dropped = training_cells([a.corpus, a.corpus_large], held_out_packages())
-    repo = pd.concat([repo_of(a.corpus), repo_of(a.corpus_large)])
+    corpus_repo = repo_of(a.corpus)   # sources.csv lists every notebook of the corpus
+    repo = pd.concat([corpus_repo, repo_of(a.corpus_large)])
     held_ids = set(repo.index[repo.isin(HELD_OUT_REPOS)]) & set(pool['id'])
     families = set(pool.loc[pool['id'].isin(held_ids), 'ancestor_id'])
     held = pool[pool['ancestor_id'].isin(families)]
@@ -96,7 +97,7 @@ def main(argv=None, command=None):   # command: what to record, when another scr
     items_of = lambda c: notebook_items(c, E[[row[i] for i in c.index]], progress=True)
     test_items = {k: (items_of(c), c, g) for k, (c, g) in tests.items()}
     train_items = items_of(train)
-    corpus_ids = set(load_cells(a.corpus, progress=False)[0]['id'])
+    corpus_ids = set(corpus_repo.index)
     first = [it for it in train_items if it.id in corpus_ids]
     rest = [train_items[i] for i in np.random.default_rng(a.seed).permutation(len(train_items))
             if train_items[i].id not in corpus_ids]
