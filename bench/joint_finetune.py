@@ -21,6 +21,7 @@ on one notebook's cells. Two CPU cores: about 6-7 min per epoch over 353 noteboo
 re-embeds every text).
 """
 import argparse, copy, json, random, shlex, sys, time
+from types import SimpleNamespace
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from transformers import get_linear_schedule_with_warmup
 
 from ai4code_nb.data import load_cells, merge_results
+from ai4code_nb.sampler import order_rows
 from ai4code_nb.dataset import LengthSortedBatchSampler, load_tokenizer
 from ai4code_nb.model import load_encoder, pool
 from ai4code_nb.optim import optimizer_step
@@ -36,7 +38,17 @@ from ai4code_nb.embed import DEFAULT_ENCODER, embedding_text, encoder_path, text
 from ai4code_nb.slots import (SlotConfig, markdown_scores, notebook_items, slot_logits, slot_loss, slot_model_from_config,
                               slot_positions, train_slots)
 
-def splits(corpus, hold, test_dir):
+def splits(corpus, hold, test_dir, a=None):
+    if a is not None and a.corpus_large:   # the learning curve's split: its first `train_size` notebooks, one of its tests
+        sys.path.insert(0, str(Path(__file__).parent))
+        from learning_curve import draw_order, holdouts
+        train, tests, _, corpus_ids = holdouts(corpus, a.corpus_large, a.sets)
+        if hold not in tests: raise SystemExit(f'joint_finetune: HOLD must be one of {sorted(tests)} with --corpus_large')
+        ids = train['id'].to_numpy()
+        has_md = set(train.loc[train['cell_type'] == 'markdown', 'id'])   # notebook_items' notebooks, in its order
+        items = [SimpleNamespace(id=i) for i in pd.unique(ids[order_rows(train)]) if i in has_md]
+        kept = {it.id for it in draw_order(items, corpus_ids)[:a.train_size]}
+        return train[train['id'].isin(kept)].reset_index(drop=True), tests[hold][0].reset_index(drop=True), hold
     cc, _ = load_cells(corpus, 'train', progress=False)
     if hold == 'none':
         if not test_dir: raise SystemExit('joint_finetune: HOLD none needs --test_dir')
@@ -55,7 +67,7 @@ def run_layers(layers, h, am):
 
 def main(a):
     torch.set_num_threads(2); torch.manual_seed(0)
-    cells = dict(zip(('train', 'test', 'name'), splits(a.corpus, a.hold, a.test_dir))); name = cells.pop('name')
+    cells = dict(zip(('train', 'test', 'name'), splits(a.corpus, a.hold, a.test_dir, a))); name = cells.pop('name')
     texts, tid = [], {}
     def text_ids(c):
         out = []
@@ -142,6 +154,9 @@ if __name__ == '__main__':
     p.add_argument('corpus'); p.add_argument('hold')
     p.add_argument('--test_dir'); p.add_argument('--epochs', type=int, default=2)
     p.add_argument('--encoder_lr', type=float, default=5e-5); p.add_argument('--layers', type=int, default=2)
+    p.add_argument('--corpus_large', help="train on the learning curve's split (bench/learning_curve.py); HOLD names its test")
+    p.add_argument('--sets', nargs='*', default=[], help='with --corpus_large: the folders built by unseen_sources.py build')
+    p.add_argument('--train_size', type=int, default=1500, help="with --corpus_large: the curve's first this many notebooks")
     p.add_argument('--results_json', default='bench/research-results.json')
     try: main(p.parse_args())
     except (OSError, ValueError) as e: raise SystemExit(f'joint_finetune: error: {e}') from None

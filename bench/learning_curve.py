@@ -58,6 +58,34 @@ def score(model, items, cells, groups:pd.Series) -> dict:
         out['groups'][g] = {'notebooks': len(members), 'tau': tau(list(members))}
     return out
 
+def holdouts(corpus, corpus_large, sets=(), overlap=0.5) -> tuple:
+    "(training cells, {test name: (cells, groups)}, setup figures, the corpus's ids): the pool less every holdout"
+    pool, dropped = training_cells([corpus, corpus_large], held_out_packages())
+    corpus_repo = repo_of(corpus)   # sources.csv lists every notebook of the corpus
+    repo = pd.concat([corpus_repo, repo_of(corpus_large)])
+    held_ids = set(repo.index[repo.isin(HELD_OUT_REPOS)]) & set(pool['id'])
+    families = set(pool.loc[pool['id'].isin(held_ids), 'ancestor_id'])
+    held = pool[pool['ancestor_id'].isin(families)]
+    train = pool[~pool['ancestor_id'].isin(families)]
+    tests = {'held-out repositories': (held, repo)}
+    for k, s in enumerate(sets, 1):
+        cells, _ = load_cells(Path(s)/'T', 'test', progress=False)
+        src = pd.read_csv(Path(s)/'sources.csv', dtype=str).set_index('id')['source']
+        tests[f'set {Path(s).name}'] = (cells.set_index(cells.index + k * 10**8), src)   # indices apart from the pool's
+    held_keys = set().union(*[set().union(*markdown_keys(c).tolist()) for c, _ in tests.values()])
+    overlap_ids = content_overlap(train, held_keys, overlap)
+    train = train[~train['id'].isin(overlap_ids)]
+    setup = {'left_out_by_package': dropped, 'held_out_repositories': list(HELD_OUT_REPOS),
+             'held_out_notebooks': int(held['id'].nunique()), 'held_out_by_ancestor_only': int(held['id'].nunique()) - len(held_ids),
+             'left_out_by_content': len(overlap_ids)}
+    return train, tests, setup, set(corpus_repo.index)
+
+def draw_order(train_items:list, corpus_ids:set, seed=0) -> list:
+    "The training items in the curve's order: the corpus's first, then the rest in a seeded random order"
+    first = [it for it in train_items if it.id in corpus_ids]
+    return first + [train_items[i] for i in np.random.default_rng(seed).permutation(len(train_items))
+                    if train_items[i].id not in corpus_ids]
+
 def main(argv=None, command=None):   # command: what to record, when another script calls this one
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument('corpus'); p.add_argument('corpus_large')
@@ -74,21 +102,7 @@ def main(argv=None, command=None):   # command: what to record, when another scr
     a = p.parse_args(argv)
     import torch
     t0, cfg = time.time(), replace(SlotConfig(), **json.loads(a.config))
-    pool, dropped = training_cells([a.corpus, a.corpus_large], held_out_packages())
-    corpus_repo = repo_of(a.corpus)   # sources.csv lists every notebook of the corpus
-    repo = pd.concat([corpus_repo, repo_of(a.corpus_large)])
-    held_ids = set(repo.index[repo.isin(HELD_OUT_REPOS)]) & set(pool['id'])
-    families = set(pool.loc[pool['id'].isin(held_ids), 'ancestor_id'])
-    held = pool[pool['ancestor_id'].isin(families)]
-    train = pool[~pool['ancestor_id'].isin(families)]
-    tests = {'held-out repositories': (held, repo)}
-    for k, s in enumerate(a.sets, 1):
-        cells, _ = load_cells(Path(s)/'T', 'test', progress=False)
-        src = pd.read_csv(Path(s)/'sources.csv', dtype=str).set_index('id')['source']
-        tests[f'set {Path(s).name}'] = (cells.set_index(cells.index + k * 10**8), src)   # indices apart from the pool's
-    held_keys = set().union(*[set().union(*markdown_keys(c).tolist()) for c, _ in tests.values()])
-    overlap = content_overlap(train, held_keys, a.overlap)
-    train = train[~train['id'].isin(overlap)]
+    train, tests, setup, corpus_ids = holdouts(a.corpus, a.corpus_large, a.sets, a.overlap)
     emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=a.cache)
     everything = pd.concat([train] + [c for c, _ in tests.values()])
     if not everything.index.is_unique: raise AssertionError('training and test rows share indices')
@@ -97,18 +111,12 @@ def main(argv=None, command=None):   # command: what to record, when another scr
     items_of = lambda c: notebook_items(c, E[[row[i] for i in c.index]], progress=True)
     test_items = {k: (items_of(c), c, g) for k, (c, g) in tests.items()}
     train_items = items_of(train)
-    corpus_ids = set(corpus_repo.index)
-    first = [it for it in train_items if it.id in corpus_ids]
-    rest = [train_items[i] for i in np.random.default_rng(a.seed).permutation(len(train_items))
-            if train_items[i].id not in corpus_ids]
-    setup = {'left_out_by_package': dropped, 'held_out_repositories': list(HELD_OUT_REPOS),
-             'held_out_notebooks': int(held['id'].nunique()), 'held_out_by_ancestor_only': int(held['id'].nunique()) - len(held_ids),
-             'left_out_by_content': len(overlap), 'pool_notebooks': len(train_items), 'setup_seconds': round(time.time() - t0, 1)}
+    ordered = draw_order(train_items, corpus_ids, a.seed)
+    setup.update(pool_notebooks=len(train_items), setup_seconds=round(time.time() - t0, 1))
     print(json.dumps(setup), flush=True)
     curve = []
     for size in a.sizes.split(','):
-        n = len(first) + len(rest) if size == 'all' else int(size)
-        items = (first + rest)[:n]
+        items = ordered if size == 'all' else ordered[:int(size)]
         t1 = time.time()
         model, _ = train_slots(items, cfg, progress=True)
         t_train = time.time() - t1
