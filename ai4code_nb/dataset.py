@@ -4,19 +4,21 @@
 
 # %% ../nbs/04_dataset.ipynb #d47ab2a6
 from __future__ import annotations
-import json, math
+import json, math, re
 from itertools import chain
 from pathlib import Path
 import numpy as np, pandas as pd, orjson, torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
+from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 from .data import read_cells_csv, ModelLoadError, clean_markdown as clean_markdown_text
 from .sampler import markdown_share
 
 # %% auto #0
-__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'cut_at_space', 'encode_ids',
-           'tokenize_flat', 'code_budgets', 'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
+__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'lowercase_twin', 'plain_texts',
+           'encode_ids', 'cut_at_space', 'tokenize_flat', 'code_budgets', 'MarkdownDataset', 'PadCollate',
+           'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
 def check_fast(tokenizer, # a loaded Hugging Face tokenizer
@@ -79,6 +81,63 @@ def log_n_cells(fts_row:dict, # one notebook's features
 
 NOTEBOOK_FEATURES = {'markdown_share': markdown_share, 'log_n_cells': log_n_cells}
 
+# %% ../nbs/04_dataset.ipynb #7b0c5ec4
+_CONTROL = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')   # ASCII characters BERT's normaliser deletes
+
+def lowercase_twin(tokenizer) -> Tokenizer|None:
+    "For a fast tokenizer with BERT's lower-casing normaliser: a copy of its Rust tokenizer without the normaliser, else None"
+    rust = tokenizer._tokenizer
+    key = (rust.get_vocab_size(with_added_tokens=True), str(rust.normalizer))   # tokens added since: a new twin
+    if tokenizer.__dict__.get('_lowercase_twin', (None,))[0] != key:
+        norm, twin = json.loads(rust.to_str()).get('normalizer') or {}, None
+        if norm.get('type') == 'BertNormalizer' and norm.get('lowercase'):
+            twin = Tokenizer.from_str(rust.to_str()); twin.normalizer = None; twin.no_padding()
+        tokenizer.__dict__['_lowercase_twin'] = (key, twin)
+    return tokenizer.__dict__['_lowercase_twin'][1]
+
+def plain_texts(texts:list, # the texts
+                low:list,   # each lower-cased
+                added:list, # the tokenizer's added tokens, lower-cased
+               ) -> list: # indices of the texts BERT's normaliser would only lower-case
+    "Which texts are ASCII with no control character but tab and newlines, and hold no added token in any case"
+    big = '\n'.join(low)   # searched once, in C, rather than text by text
+    starts = np.cumsum([0] + [len(t) + 1 for t in low])
+    hits = [m.start() for m in _CONTROL.finditer(big)]
+    for s in added:
+        if not s or '\n' in s: return []
+        at = big.find(s)
+        while at >= 0: hits.append(at); at = big.find(s, at + 1)
+    odd = set(np.searchsorted(starts, hits, 'right') - 1) if hits else set()
+    return [i for i, t in enumerate(texts) if t.isascii() and i not in odd]
+
+# %% ../nbs/04_dataset.ipynb #a875ebab
+def encode_ids(tokenizer,  # a tokenizer (fast or not)
+               texts:list, # the texts
+               max_len:int, # tokens kept of each (no special tokens)
+               twin=True,   # texts the normaliser would only lower-case go, lower-cased, through `lowercase_twin`
+              ) -> list: # a list of token ids per text
+    "Token ids of each text: with a fast tokenizer, batch calls of its Rust tokenizer (or twin) that compute no character offsets"
+    rust = getattr(tokenizer, '_tokenizer', None) if getattr(tokenizer, 'is_fast', False) else None
+    if rust is None or not hasattr(rust, 'encode_batch_fast'):   # tokenizers before 0.20, or a Python tokenizer
+        return tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_len,
+                         return_attention_mask=False, return_token_type_ids=False)['input_ids']
+    twin, ids = twin and lowercase_twin(tokenizer), [None] * len(texts)
+    if twin:
+        low = [t.lower() for t in texts]
+        plain = plain_texts(texts, low, [t.content.lower() for t in rust.get_added_tokens_decoder().values()])
+        twin.enable_truncation(max_len)
+        for i, e in zip(plain, twin.encode_batch_fast([low[i] for i in plain], add_special_tokens=False)): ids[i] = e.ids
+    rest = [i for i, x in enumerate(ids) if x is None]
+    truncation, padding = rust.truncation, rust.padding   # the wrapper's settings, put back after the call
+    try:
+        rust.enable_truncation(max_len); rust.no_padding()
+        for i, e in zip(rest, rust.encode_batch_fast([texts[i] for i in rest], add_special_tokens=False)): ids[i] = e.ids
+    finally:
+        if truncation: rust.enable_truncation(**truncation)
+        else: rust.no_truncation()
+        if padding: rust.enable_padding(**padding)
+    return ids
+
 # %% ../nbs/04_dataset.ipynb #167c8874
 def cut_at_space(text:str, # a text
                  limit:int, # characters at most
@@ -89,24 +148,6 @@ def cut_at_space(text:str, # a text
     while i > 0 and text[i - 1].isspace(): i -= 1
     return text[:i] if i > 0 else text
 
-def encode_ids(tokenizer,  # a tokenizer (fast or not)
-               texts:list, # the texts
-               max_len:int, # tokens kept of each (no special tokens)
-              ) -> list: # a list of token ids per text
-    "Token ids of each text: with a fast tokenizer, its Rust tokenizer's batch call that computes no character offsets"
-    rust = getattr(tokenizer, '_tokenizer', None) if getattr(tokenizer, 'is_fast', False) else None
-    if rust is None or not hasattr(rust, 'encode_batch_fast'):   # tokenizers before 0.20, or a Python tokenizer
-        return tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_len,
-                         return_attention_mask=False, return_token_type_ids=False)['input_ids']
-    truncation, padding = rust.truncation, rust.padding   # the wrapper's settings, put back after the call
-    try:
-        rust.enable_truncation(max_len); rust.no_padding()
-        return [e.ids for e in rust.encode_batch_fast(texts, add_special_tokens=False)]
-    finally:
-        if truncation: rust.enable_truncation(**truncation)
-        else: rust.no_truncation()
-        if padding: rust.enable_padding(**padding)
-
 def tokenize_flat(tokenizer,        # a fast tokenizer
                   texts:list,       # the texts, in order
                   max_len:int,      # keep at most this many tokens of each text (no special tokens)
@@ -114,15 +155,16 @@ def tokenize_flat(tokenizer,        # a fast tokenizer
                   desc='tokenize',  # progress bar label
                   progress=False,   # show a progress bar
                   cut_chars:int=None, # if given: tokenize long texts cut (`cut_at_space`) to this many characters first
+                  twin=True,        # as `encode_ids`
                  ) -> tuple: # (flat int32 token ids, int64 offsets of len(texts)+1)
     "Token ids of every text, in batched calls of the fast tokenizer, as one flat array and offsets"
     cut = [cut_at_space(t, cut_chars) for t in texts] if cut_chars else texts
     ids = []
     for s in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
-        ids += encode_ids(tokenizer, cut[s:s + batch_size], max(max_len, 1))
+        ids += encode_ids(tokenizer, cut[s:s + batch_size], max(max_len, 1), twin)
     if cut_chars:   # a cut text short of `max_len` tokens may lack some of the whole text's: those again, whole
         again = [i for i, (a, b) in enumerate(zip(cut, texts)) if len(ids[i]) < max_len and len(a) < len(b)]
-        for i, row in zip(again, encode_ids(tokenizer, [texts[i] for i in again], max(max_len, 1)) if again else []): ids[i] = row
+        for i, row in zip(again, encode_ids(tokenizer, [texts[i] for i in again], max(max_len, 1), twin) if again else []): ids[i] = row
     if max_len <= 0: ids = [[] for _ in ids]
     lens = np.fromiter(map(len, ids), np.int64, len(ids))
     offsets = np.concatenate([[0], np.cumsum(lens)])

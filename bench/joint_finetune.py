@@ -7,7 +7,10 @@ end to end with the slot loss buys, on notebooks from sources the training data 
 
 HOLD is a repository of CORPUS's `sources.csv` (a substring: `donnemartin`), held out and used as the test; or
 `none` with `--test_dir DIR` (a folder with `test/*.json` and `test_orders.csv`, such as
-`bench/unseen_sources.py build OUT a`'s `OUT/T`), training on all of CORPUS. It prints and records under
+`bench/unseen_sources.py build OUT a`'s `OUT/T`), training on all of CORPUS. With `--corpus_large CL --sets A B
+--train_size N`, it trains on the first N notebooks of `bench/learning_curve.py`'s draw (the same holdouts and
+left-out notebooks) and HOLD names one of that script's held-out sources (`'set unseen_a'`); the key then ends with
+`, N training notebooks`. It prints and records under
 `bench/research-results.json` (key `joint_finetune: <test>`):
 
 - `frozen_one_stage`: the slot model's first stage on frozen embeddings (`SlotConfig(stages=1)`);
@@ -17,8 +20,8 @@ HOLD is a repository of CORPUS's `sources.csv` (a substring: `donnemartin`), hel
   with the joint first stage.
 
 The lower `6 - K` layers are run once per distinct text and kept (bf16); each step runs only the top layers
-on one notebook's cells. Two CPU cores: about 6-7 min per epoch over 353 notebooks, 9-10 min over 420 (each epoch also
-re-embeds every text).
+on one notebook's cells. Two CPU cores: about 6-7 min per epoch over 353 notebooks, 9-10 min over 420, 24 min
+over 1,500 (each epoch also re-embeds every text).
 """
 import argparse, copy, json, random, shlex, sys, time
 from types import SimpleNamespace
@@ -147,7 +150,8 @@ def main(a):
     res['joint_encoder_head_retrained'] = tau(logits(retrained, with_emb(items['test'], E1)), items['test'])
     res['ensemble'] = tau([(x.log_softmax(1) + y.log_softmax(1)) / 2 for x, y in zip(L2, LJ)], items['test'])
     print(res, flush=True)
-    merge_results(a.results_json, f'joint_finetune: {name}', res)
+    size = f', {res["train_notebooks"]} training notebooks' if a.corpus_large else ''   # the curve's sizes apart
+    merge_results(a.results_json, f'joint_finetune: {name}{size}', res)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
