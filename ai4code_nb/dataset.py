@@ -89,9 +89,10 @@ def lowercase_twin(tokenizer) -> Tokenizer|None:
     rust = tokenizer._tokenizer
     key = (rust.get_vocab_size(with_added_tokens=True), str(rust.normalizer))   # tokens added since: a new twin
     if tokenizer.__dict__.get('_lowercase_twin', (None,))[0] != key:
-        norm, twin = json.loads(rust.to_str()).get('normalizer') or {}, None
+        spec, twin = rust.to_str(), None
+        norm = json.loads(spec).get('normalizer') or {}
         if norm.get('type') == 'BertNormalizer' and norm.get('lowercase'):
-            twin = Tokenizer.from_str(rust.to_str()); twin.normalizer = None; twin.no_padding()
+            twin = Tokenizer.from_str(spec); twin.normalizer = None; twin.no_padding()
         tokenizer.__dict__['_lowercase_twin'] = (key, twin)
     return tokenizer.__dict__['_lowercase_twin'][1]
 

@@ -544,9 +544,8 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
         raise ModelLoadError(f'encoder {embedder.name} gives {embedder.dim}-wide vectors, '
                              f'the slot model was trained on {model.dim}')
     cells, orders = cells.reset_index(drop=True), {}
-    ids = cells['id'].unique()
-    for s in range(0, len(ids), chunk):
-        part = cells[cells['id'].isin(ids[s:s + chunk])] if len(ids) > chunk else cells
+    which = pd.factorize(cells['id'])[0] // chunk   # each notebook's chunk, in the order the notebooks come: one pass
+    for _, part in (cells.groupby(which, sort=True) if which.max(initial=0) > 0 else [(0, cells)]):
         items = notebook_items(part, embed_cells(part, embedder, cfg.max_chars, progress), progress)
         orders.update(order_from_scores(part, slot_scores(model, items)))
         if own: embedder.cache.clear()
