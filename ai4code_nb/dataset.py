@@ -5,7 +5,7 @@
 # %% ../nbs/04_dataset.ipynb #d47ab2a6
 from __future__ import annotations
 import json, math, re
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 import numpy as np, pandas as pd, orjson, torch
 from fastcore.basics import patch
@@ -16,9 +16,9 @@ from .data import read_cells_csv, ModelLoadError, clean_markdown as clean_markdo
 from .sampler import markdown_share
 
 # %% auto #0
-__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'lowercase_twin', 'plain_texts',
-           'encode_ids', 'cut_at_space', 'tokenize_flat', 'code_budgets', 'MarkdownDataset', 'PadCollate',
-           'LengthSortedBatchSampler']
+__all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'lowercase_twin', 'whole_words',
+           'plain_texts', 'word_ids', 'encode_ids', 'cut_at_space', 'tokenize_flat', 'code_budgets', 'MarkdownDataset',
+           'PadCollate', 'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
 def check_fast(tokenizer, # a loaded Hugging Face tokenizer
@@ -87,14 +87,21 @@ _CONTROL = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')   # ASCII characters 
 def lowercase_twin(tokenizer) -> Tokenizer|None:
     "For a fast tokenizer with BERT's lower-casing normaliser: a copy of its Rust tokenizer without the normaliser, else None"
     rust = tokenizer._tokenizer
-    key = (rust.get_vocab_size(with_added_tokens=True), str(rust.normalizer))   # tokens added since: a new twin
-    if tokenizer.__dict__.get('_lowercase_twin', (None,))[0] != key:
-        spec, twin = rust.to_str(), None
-        norm = json.loads(spec).get('normalizer') or {}
+    key = (rust.get_vocab_size(with_added_tokens=True), str(rust.normalizer), str(rust.pre_tokenizer), type(rust.model).__name__)
+    if tokenizer.__dict__.get('_plain_twin', (None,))[0] != key:   # built again if any of these changed
+        spec, twin, whole = rust.to_str(), None, None
+        d = json.loads(spec); norm, model = d.get('normalizer') or {}, d.get('model') or {}
         if norm.get('type') == 'BertNormalizer' and norm.get('lowercase'):
             twin = Tokenizer.from_str(spec); twin.normalizer = None; twin.no_padding()
-        tokenizer.__dict__['_lowercase_twin'] = (key, twin)
-    return tokenizer.__dict__['_lowercase_twin'][1]
+            if (d.get('pre_tokenizer') or {}).get('type') == 'BertPreTokenizer' and model.get('type') == 'WordPiece':
+                most = model.get('max_input_chars_per_word', 100)   # WordPiece tries a word whole first: one token if it is a word
+                whole = {w: i for w, i in model['vocab'].items() if len(w) <= most and not w.startswith(model['continuing_subword_prefix'])}
+        tokenizer.__dict__['_plain_twin'] = (key, twin, whole)
+    return tokenizer.__dict__['_plain_twin'][1]
+
+def whole_words(tokenizer) -> dict|None:
+    "Where `lowercase_twin`'s texts can go word by word (`word_ids`: BERT's pre-tokenizer, a WordPiece model): its whole words' ids"
+    return tokenizer.__dict__['_plain_twin'][2] if lowercase_twin(tokenizer) is not None else None
 
 def plain_texts(texts:list, # the texts
                 low:list,   # each lower-cased
@@ -111,11 +118,26 @@ def plain_texts(texts:list, # the texts
     odd = set(np.searchsorted(starts, hits, 'right') - 1) if hits else set()
     return [i for i, t in enumerate(texts) if t.isascii() and i not in odd]
 
+_PRETOKEN = re.compile(r'[a-z0-9]+|[^\sa-z0-9]')   # BERT's pre-tokens of a plain lower-cased text
+
+def word_ids(twin:Tokenizer, # `lowercase_twin`, truncation set to `max_len` or more
+             low:list,       # plain texts (`plain_texts`), lower-cased
+             max_len:int,    # tokens kept of each
+             whole:dict={},  # words that are one token, and its id (`whole_words`)
+            ) -> list: # a list of token ids per text
+    "Token ids of plain texts: each split into BERT's pre-tokens by one regex, each distinct word tokenized once"
+    words = [_PRETOKEN.findall(t)[:max_len] for t in low]   # a word gives one token at least: the first `max_len` suffice
+    ids = {w: [whole[w]] if w in whole else None for w in dict.fromkeys(chain.from_iterable(words))}
+    rest = [w for w, x in ids.items() if x is None]   # the others through the twin, together
+    ids.update(zip(rest, [e.ids for e in twin.encode_batch_fast(rest, add_special_tokens=False)]))
+    return [list(islice(chain.from_iterable(map(ids.__getitem__, w)), max_len)) for w in words]
+
 # %% ../nbs/04_dataset.ipynb #a875ebab
 def encode_ids(tokenizer,  # a tokenizer (fast or not)
                texts:list, # the texts
                max_len:int, # tokens kept of each (no special tokens)
                twin=True,   # texts the normaliser would only lower-case go, lower-cased, through `lowercase_twin`
+               words=True,  # and, where `whole_words` says they can, word by word (`word_ids`)
               ) -> list: # a list of token ids per text
     "Token ids of each text: with a fast tokenizer, batch calls of its Rust tokenizer (or twin) that compute no character offsets"
     rust = getattr(tokenizer, '_tokenizer', None) if getattr(tokenizer, 'is_fast', False) else None
@@ -126,8 +148,11 @@ def encode_ids(tokenizer,  # a tokenizer (fast or not)
     if twin:
         low = [t.lower() for t in texts]
         plain = plain_texts(texts, low, [t.content.lower() for t in rust.get_added_tokens_decoder().values()])
-        twin.enable_truncation(max_len)
-        for i, e in zip(plain, twin.encode_batch_fast([low[i] for i in plain], add_special_tokens=False)): ids[i] = e.ids
+        twin.enable_truncation(max_len); low = [low[i] for i in plain]
+        whole = whole_words(tokenizer) if words else None
+        got = (word_ids(twin, low, max_len, whole) if whole is not None
+               else [e.ids for e in twin.encode_batch_fast(low, add_special_tokens=False)])
+        for i, row in zip(plain, got): ids[i] = row
     rest = [i for i, x in enumerate(ids) if x is None]
     truncation, padding = rust.truncation, rust.padding   # the wrapper's settings, put back after the call
     try:
@@ -157,15 +182,16 @@ def tokenize_flat(tokenizer,        # a fast tokenizer
                   progress=False,   # show a progress bar
                   cut_chars:int=None, # if given: tokenize long texts cut (`cut_at_space`) to this many characters first
                   twin=True,        # as `encode_ids`
+                  words=True,       # as `encode_ids`
                  ) -> tuple: # (flat int32 token ids, int64 offsets of len(texts)+1)
     "Token ids of every text, in batched calls of the fast tokenizer, as one flat array and offsets"
     cut = [cut_at_space(t, cut_chars) for t in texts] if cut_chars else texts
     ids = []
     for s in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
-        ids += encode_ids(tokenizer, cut[s:s + batch_size], max(max_len, 1), twin)
+        ids += encode_ids(tokenizer, cut[s:s + batch_size], max(max_len, 1), twin, words)
     if cut_chars:   # a cut text short of `max_len` tokens may lack some of the whole text's: those again, whole
         again = [i for i, (a, b) in enumerate(zip(cut, texts)) if len(ids[i]) < max_len and len(a) < len(b)]
-        for i, row in zip(again, encode_ids(tokenizer, [texts[i] for i in again], max(max_len, 1), twin) if again else []): ids[i] = row
+        for i, row in zip(again, encode_ids(tokenizer, [texts[i] for i in again], max(max_len, 1), twin, words) if again else []): ids[i] = row
     if max_len <= 0: ids = [[] for _ in ids]
     lens = np.fromiter(map(len, ids), np.int64, len(ids))
     offsets = np.concatenate([[0], np.cumsum(lens)])

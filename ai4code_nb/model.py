@@ -96,8 +96,10 @@ def pool(hidden,        # last hidden states, (batch, tokens, width)
     "One vector per item: the first token's hidden state, or the mean over its real tokens"
     if how == 'cls': return hidden[:, 0]
     if how == 'mean':
-        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * m).sum(1) / m.sum(1).clamp(min=1)
+        m = attention_mask.to(hidden.dtype)
+        with torch.autocast(hidden.device.type, enabled=False):   # one matrix product, no masked copy of `hidden`, in its precision
+            total = torch.bmm(m.unsqueeze(1), hidden).squeeze(1)
+        return total / m.sum(1, keepdim=True).clamp(min=1)
     raise ValueError(f"pooling must be 'cls' or 'mean', not {how!r}")
 
 # %% ../nbs/05_model.ipynb #127fbb0c

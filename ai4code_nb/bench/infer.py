@@ -174,6 +174,7 @@ def bench_embed(data_dir=None, model_name_or_path=None, device='cpu', # as `benc
     noop = time_alternating({'pipeline_noop': partial(emb.encode, many),   # cheap: on many more cells than the encoder's sides
                              'pipeline_noop_cached_call': lambda: (emb.cache.clear(), emb(many)),   # `embed_cells`' path: each text once
                              'tokenize_only': partial(tokenize_flat, emb.tokenizer, many, n, cut_chars=6 * n),
+                             'tokenize_no_words': partial(tokenize_flat, emb.tokenizer, many, n, cut_chars=6 * n, words=False),
                              'tokenize_no_twin': partial(tokenize_flat, emb.tokenizer, many, n, cut_chars=6 * n, twin=False),
                              'tokenize_whole_texts': partial(tokenize_flat, emb.tokenizer, many, n, twin=False),
                              'tokenize_wrapper': partial(emb.tokenizer, many, add_special_tokens=False, truncation=True, max_length=n,
@@ -182,7 +183,8 @@ def bench_embed(data_dir=None, model_name_or_path=None, device='cpu', # as `benc
     figures = {'embed_speedup_vs_rowwise': med['rowwise'] / med['loop_free'], 'embed_cells_per_s': len(texts) / med['loop_free'],
                **({'embed_speedup_vs_before': med['before'] / med['loop_free']} if 'before' in med else {}),
                'embed_pipeline_noop_cells_per_s': len(many) / statistics.median(noop['pipeline_noop']),
-               'embed_tokenize_twin_speedup': statistics.median(noop['tokenize_no_twin']) / statistics.median(noop['tokenize_only']),
+               'embed_tokenize_words_speedup': statistics.median(noop['tokenize_no_words']) / statistics.median(noop['tokenize_only']),
+               'embed_tokenize_twin_speedup': statistics.median(noop['tokenize_no_twin']) / statistics.median(noop['tokenize_no_words']),
                'embed_tokenize_cut_speedup': statistics.median(noop['tokenize_whole_texts']) / statistics.median(noop['tokenize_no_twin']),
                'embed_tokenize_offset_free_speedup': statistics.median(noop['tokenize_wrapper']) / statistics.median(noop['tokenize_whole_texts'])}
     details = {'cells': len(texts), 'noop_cells': len(many), 'max_length': emb.max_length, 'batch': emb.batch_size,
