@@ -4,7 +4,8 @@
 
 # %% ../nbs/04_dataset.ipynb #d47ab2a6
 from __future__ import annotations
-import json, math, re
+import gc, json, math, re
+from contextlib import contextmanager
 from itertools import chain, islice
 from pathlib import Path
 import numpy as np, pandas as pd, orjson, torch
@@ -17,8 +18,8 @@ from .sampler import markdown_share
 
 # %% auto #0
 __all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'lowercase_twin', 'whole_words',
-           'plain_texts', 'word_ids', 'encode_ids', 'cut_at_space', 'tokenize_flat', 'code_budgets', 'MarkdownDataset',
-           'PadCollate', 'LengthSortedBatchSampler']
+           'plain_texts', 'word_ids', 'encode_ids', 'cut_at_space', 'paused_gc', 'tokenize_flat', 'code_budgets',
+           'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
 def check_fast(tokenizer, # a loaded Hugging Face tokenizer
@@ -174,6 +175,14 @@ def cut_at_space(text:str, # a text
     while i > 0 and text[i - 1].isspace(): i -= 1
     return text[:i] if i > 0 else text
 
+@contextmanager
+def paused_gc():
+    "Python's cyclic garbage collector off in the block, back on after if it was on"
+    was = gc.isenabled(); gc.disable()
+    try: yield
+    finally:
+        if was: gc.enable()
+
 def tokenize_flat(tokenizer,        # a fast tokenizer
                   texts:list,       # the texts, in order
                   max_len:int,      # keep at most this many tokens of each text (no special tokens)
@@ -187,11 +196,13 @@ def tokenize_flat(tokenizer,        # a fast tokenizer
     "Token ids of every text, in batched calls of the fast tokenizer, as one flat array and offsets"
     cut = [cut_at_space(t, cut_chars) for t in texts] if cut_chars else texts
     ids = []
-    for s in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
-        ids += encode_ids(tokenizer, cut[s:s + batch_size], max(max_len, 1), twin, words)
-    if cut_chars:   # a cut text short of `max_len` tokens may lack some of the whole text's: those again, whole
-        again = [i for i, (a, b) in enumerate(zip(cut, texts)) if len(ids[i]) < max_len and len(a) < len(b)]
-        for i, row in zip(again, encode_ids(tokenizer, [texts[i] for i in again], max(max_len, 1), twin, words) if again else []): ids[i] = row
+    with paused_gc():   # millions of small lists, none in a cycle: a full collection would walk the whole heap (0.2 s here)
+        for s in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
+            ids += encode_ids(tokenizer, cut[s:s + batch_size], max(max_len, 1), twin, words)
+        if cut_chars:   # a cut text short of `max_len` tokens may lack some of the whole text's: those again, whole
+            again = [i for i, (a, b) in enumerate(zip(cut, texts)) if len(ids[i]) < max_len and len(a) < len(b)]
+            for i, row in zip(again, encode_ids(tokenizer, [texts[i] for i in again], max(max_len, 1), twin, words) if again else []):
+                ids[i] = row
     if max_len <= 0: ids = [[] for _ in ids]
     lens = np.fromiter(map(len, ids), np.int64, len(ids))
     offsets = np.concatenate([[0], np.cumsum(lens)])
