@@ -96,7 +96,7 @@ def lowercase_twin(tokenizer) -> Tokenizer|None:
             twin = Tokenizer.from_str(spec); twin.normalizer = None; twin.no_padding()
             if (d.get('pre_tokenizer') or {}).get('type') == 'BertPreTokenizer' and model.get('type') == 'WordPiece':
                 most = model.get('max_input_chars_per_word', 100)   # WordPiece tries a word whole first: one token if it is a word
-                whole = {w: i for w, i in model['vocab'].items() if len(w) <= most and not w.startswith(model['continuing_subword_prefix'])}
+                whole = {w: i for w, i in model['vocab'].items() if len(w) <= most and not w.startswith(model.get('continuing_subword_prefix', '##'))}
         tokenizer.__dict__['_plain_twin'] = (key, twin, whole)
     return tokenizer.__dict__['_plain_twin'][1]
 
