@@ -6,7 +6,7 @@
 from __future__ import annotations
 import gc, json, math, re
 from contextlib import contextmanager
-from itertools import chain, islice
+from itertools import chain, count, islice
 from pathlib import Path
 import numpy as np, pandas as pd, orjson, torch
 from fastcore.basics import patch
@@ -18,8 +18,8 @@ from .sampler import markdown_share
 
 # %% auto #0
 __all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'lowercase_twin', 'whole_words',
-           'plain_texts', 'word_ids', 'encode_ids', 'cut_at_space', 'paused_gc', 'tokenize_flat', 'code_budgets',
-           'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
+           'plain_texts', 'flat_rows', 'starts', 'word_ids', 'merge_rows', 'encode_flat', 'encode_ids', 'cut_at_space',
+           'paused_gc', 'tokenize_flat', 'code_budgets', 'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
 def check_fast(tokenizer, # a loaded Hugging Face tokenizer
@@ -119,51 +119,88 @@ def plain_texts(texts:list, # the texts
     odd = set(np.searchsorted(starts, hits, 'right') - 1) if hits else set()
     return [i for i, t in enumerate(texts) if t.isascii() and i not in odd]
 
+# %% ../nbs/04_dataset.ipynb #4fb824ee
 _PRETOKEN = re.compile(r'[a-z0-9]+|[^\sa-z0-9]')   # BERT's pre-tokens of a plain lower-cased text
+
+def flat_rows(rows:list, # a list of token ids per text
+             ) -> tuple: # (flat int32 ids, int64 lengths)
+    "Lists of token ids as one flat array and each list's length"
+    lens = np.fromiter(map(len, rows), np.int64, len(rows))
+    return np.fromiter(chain.from_iterable(rows), np.int32, int(lens.sum())), lens
+
+def starts(lens): return np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)   # offsets of rows of these lengths
 
 def word_ids(twin:Tokenizer, # `lowercase_twin`, truncation set to `max_len` or more
              low:list,       # plain texts (`plain_texts`), lower-cased
              max_len:int,    # tokens kept of each
-             whole:dict={},  # words that are one token, and its id (`whole_words`)
-            ) -> list: # a list of token ids per text
+             whole:dict=None, # words that are one token, and its id (`whole_words`)
+            ) -> tuple: # (flat int32 ids, int64 lengths), as `flat_rows`
     "Token ids of plain texts: each split into BERT's pre-tokens by one regex, each distinct word tokenized once"
     words = [_PRETOKEN.findall(t)[:max_len] for t in low]   # a word gives one token at least: the first `max_len` suffice
-    ids = {w: [whole[w]] if w in whole else None for w in dict.fromkeys(chain.from_iterable(words))}
-    rest = [w for w, x in ids.items() if x is None]   # the others through the twin, together
-    ids.update(zip(rest, [e.ids for e in twin.encode_batch_fast(rest, add_special_tokens=False)]))
-    return [list(islice(chain.from_iterable(map(ids.__getitem__, w)), max_len)) for w in words]
+    flat = list(chain.from_iterable(words))
+    index = dict(zip(dict.fromkeys(flat), count()))          # each distinct word, numbered
+    got = list(map((whole or {}).get, index))                # a whole vocabulary word's id, else None
+    rest = [i for i, x in enumerate(got) if x is None]       # the others through the twin, together
+    distinct = list(index)
+    for i, e in zip(rest, twin.encode_batch_fast([distinct[i] for i in rest], add_special_tokens=False)): got[i] = e.ids
+    table, n_tok = flat_rows([[x] if type(x) is int else x for x in got])   # each distinct word's tokens, one after the other
+    word = np.fromiter(map(index.__getitem__, flat), np.int64, len(flat))
+    n = n_tok[word]   # every word's tokens, in the texts' order: gathered from the table without a loop
+    tokens = table[np.repeat(starts(n_tok)[word] - starts(n)[:-1], n) + np.arange(int(n.sum()))]
+    text_words = starts(np.fromiter(map(len, words), np.int64, len(words)))
+    text_tokens = starts(n)[text_words]                      # each text's first token, and the end
+    lens = np.diff(text_tokens)
+    at = np.arange(len(tokens)) - np.repeat(text_tokens[:-1], lens)   # each token's place in its text
+    return tokens[at < max_len], np.minimum(lens, max_len)
 
 # %% ../nbs/04_dataset.ipynb #a875ebab
-def encode_ids(tokenizer,  # a tokenizer (fast or not)
-               texts:list, # the texts
-               max_len:int, # tokens kept of each (no special tokens)
-               twin=True,   # texts the normaliser would only lower-case go, lower-cased, through `lowercase_twin`
-               words=True,  # and, where `whole_words` says they can, word by word (`word_ids`)
-              ) -> list: # a list of token ids per text
-    "Token ids of each text: with a fast tokenizer, batch calls of its Rust tokenizer (or twin) that compute no character offsets"
+def merge_rows(n:int,     # texts in all
+               parts:list, # (indices, flat ids, lengths) of some of the texts; each text in one part
+              ) -> tuple: # (flat int32 ids, int64 offsets of n+1)
+    "Rows of token ids computed in parts, put in the texts' order, as one flat array and offsets"
+    lens = np.zeros(n, np.int64)
+    for idx, _, l in parts: lens[idx] = l
+    offsets = starts(lens); out = np.empty(int(offsets[-1]), np.int32)
+    for idx, flat, l in parts:   # each part's tokens to their texts' places, without a loop over texts
+        out[np.repeat(offsets[:-1][idx] - starts(l)[:-1], l) + np.arange(len(flat))] = flat
+    return out, offsets
+
+def encode_flat(tokenizer,  # a tokenizer (fast or not)
+                texts:list, # the texts
+                max_len:int, # tokens kept of each (no special tokens)
+                twin=True,   # texts the normaliser would only lower-case go, lower-cased, through `lowercase_twin`
+                words=True,  # and, where `whole_words` says they can, word by word (`word_ids`)
+               ) -> tuple: # (flat int32 ids, int64 offsets of len(texts)+1)
+    "Token ids of each text, flat: with a fast tokenizer, batch calls of its Rust tokenizer (or twin) that compute no character offsets"
     rust = getattr(tokenizer, '_tokenizer', None) if getattr(tokenizer, 'is_fast', False) else None
     if rust is None or not hasattr(rust, 'encode_batch_fast'):   # tokenizers before 0.20, or a Python tokenizer
-        return tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_len,
+        rows = tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_len,
                          return_attention_mask=False, return_token_type_ids=False)['input_ids']
-    twin, ids = twin and lowercase_twin(tokenizer), [None] * len(texts)
+        return merge_rows(len(texts), [(np.arange(len(texts)), *flat_rows(rows))])
+    twin, plain, parts = twin and lowercase_twin(tokenizer), [], []
     if twin:
         low = [t.lower() for t in texts]
         plain = plain_texts(texts, low, [t.content.lower() for t in rust.get_added_tokens_decoder().values()])
         twin.enable_truncation(max_len); low = [low[i] for i in plain]
         whole = whole_words(tokenizer) if words else None
-        got = (word_ids(twin, low, max_len, whole) if whole is not None
-               else [e.ids for e in twin.encode_batch_fast(low, add_special_tokens=False)])
-        for i, row in zip(plain, got): ids[i] = row
-    rest = [i for i, x in enumerate(ids) if x is None]
+        parts.append((plain, *(word_ids(twin, low, max_len, whole) if whole is not None
+                              else flat_rows([e.ids for e in twin.encode_batch_fast(low, add_special_tokens=False)]))))
+    taken = set(plain); rest = [i for i in range(len(texts)) if i not in taken]
     truncation, padding = rust.truncation, rust.padding   # the wrapper's settings, put back after the call
     try:
         rust.enable_truncation(max_len); rust.no_padding()
-        for i, e in zip(rest, rust.encode_batch_fast([texts[i] for i in rest], add_special_tokens=False)): ids[i] = e.ids
+        parts.append((rest, *flat_rows([e.ids for e in rust.encode_batch_fast([texts[i] for i in rest], add_special_tokens=False)])))
     finally:
         if truncation: rust.enable_truncation(**truncation)
         else: rust.no_truncation()
         if padding: rust.enable_padding(**padding)
-    return ids
+    return merge_rows(len(texts), [(np.asarray(i, np.int64), f, l) for i, f, l in parts])
+
+def encode_ids(tokenizer, texts:list, max_len:int, twin=True, words=True) -> list:
+    "`encode_flat`'s token ids as a list per text"
+    flat, offsets = encode_flat(tokenizer, texts, max_len, twin, words)
+    flat, offsets = flat.tolist(), offsets.tolist()
+    return [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
 # %% ../nbs/04_dataset.ipynb #167c8874
 def cut_at_space(text:str, # a text
@@ -194,19 +231,23 @@ def tokenize_flat(tokenizer,        # a fast tokenizer
                   words=True,       # as `encode_ids`
                  ) -> tuple: # (flat int32 token ids, int64 offsets of len(texts)+1)
     "Token ids of every text, in batched calls of the fast tokenizer, as one flat array and offsets"
+    if max_len <= 0: return np.zeros(0, np.int32), np.zeros(len(texts) + 1, np.int64)
     cut = [cut_at_space(t, cut_chars) for t in texts] if cut_chars else texts
-    ids = []
+    parts = []
     with paused_gc():   # millions of small lists, none in a cycle: a full collection would walk the whole heap (0.2 s here)
         for s in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
-            ids += encode_ids(tokenizer, cut[s:s + batch_size], max(max_len, 1), twin, words)
+            flat, offsets = encode_flat(tokenizer, cut[s:s + batch_size], max_len, twin, words)
+            parts.append((np.arange(s, s + len(offsets) - 1), flat, np.diff(offsets)))
+        flat, offsets = merge_rows(len(texts), parts)
         if cut_chars:   # a cut text short of `max_len` tokens may lack some of the whole text's: those again, whole
-            again = [i for i, (a, b) in enumerate(zip(cut, texts)) if len(ids[i]) < max_len and len(a) < len(b)]
-            for i, row in zip(again, encode_ids(tokenizer, [texts[i] for i in again], max(max_len, 1), twin, words) if again else []):
-                ids[i] = row
-    if max_len <= 0: ids = [[] for _ in ids]
-    lens = np.fromiter(map(len, ids), np.int64, len(ids))
-    offsets = np.concatenate([[0], np.cumsum(lens)])
-    return np.fromiter(chain.from_iterable(ids), np.int32, int(offsets[-1])), offsets
+            lens = np.diff(offsets)
+            again = [i for i in np.flatnonzero(lens < max_len).tolist() if len(cut[i]) < len(texts[i])]
+            if again:
+                keep = np.ones(len(texts), bool); keep[again] = False
+                redo, redo_offsets = encode_flat(tokenizer, [texts[i] for i in again], max_len, twin, words)
+                flat, offsets = merge_rows(len(texts), [(np.flatnonzero(keep), flat[np.repeat(keep, lens)], lens[keep]),
+                                                        (np.array(again), redo, np.diff(redo_offsets))])
+    return flat, offsets
 
 # %% ../nbs/04_dataset.ipynb #85a32044
 def code_budgets(costs:list, # tokens each code cell would take whole (its tokens + 1 separator)

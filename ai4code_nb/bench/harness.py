@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PEAK_PROBE', 'BENCHES', 'GPU_GROUPS', 'time_alternating', 'peak_rss_mb', 'fit_exponent', 'bench_function',
-           'bench_device', 'run_benches', 'bench_cli']
+           'bench_device', 'cpu_model', 'package_commit', 'run_benches', 'bench_cli']
 
 # %% ../../nbs/09_bench.ipynb #550fa520
 import importlib, importlib.metadata, inspect, json, os, platform, re, subprocess, sys, time
@@ -79,6 +79,23 @@ def _version(package):
     try: return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError: return None
 
+def cpu_model() -> str:
+    "The CPU's model name (`/proc/cpuinfo` on Linux), else what `platform` says"
+    try: info = Path('/proc/cpuinfo').read_text()
+    except OSError: info = ''
+    names = re.findall(r'^(?:model name|Hardware|cpu model)\s*:\s*(.+)$', info, re.M)
+    return names[0].strip() if names else platform.processor() or 'unknown'
+
+def package_commit() -> str|None:
+    "The git commit of the code measured (this package's checkout), `+changes` if its files differ; None if not a checkout"
+    where = Path(__file__).parent if '__file__' in globals() else Path.cwd()
+    git = lambda *a: subprocess.run(['git', *a], cwd=where, capture_output=True, text=True, timeout=30)
+    try:
+        head = git('rev-parse', '--short', 'HEAD')
+        if head.returncode: return None
+        return head.stdout.strip() + ('+changes' if git('status', '--porcelain', '--untracked-files=no', '--', '.').stdout.strip() else '')
+    except (OSError, subprocess.SubprocessError): return None
+
 # %% ../../nbs/09_bench.ipynb #f9c0266d
 def run_benches(names=('preprocess',), # benchmark groups to run, from `BENCHES`
                 out=None, # results file; default `bench/results-<device>.json`
@@ -95,6 +112,7 @@ def run_benches(names=('preprocess',), # benchmark groups to run, from `BENCHES`
     results.update(device=device, **{p: _version(p) for p in ('torch', 'transformers', 'bitsandbytes')})
     results.setdefault('figures', {}); results.setdefault('details', {})
     out.parent.mkdir(parents=True, exist_ok=True)
+    machine, commit = f'{platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}', package_commit()
     for name in names:   # written after every group, so a later group's failure keeps the earlier ones' figures
         bench = bench_function(name)
         takes = inspect.signature(bench).parameters
@@ -102,8 +120,7 @@ def run_benches(names=('preprocess',), # benchmark groups to run, from `BENCHES`
         results['figures'].update(figures)
         when = datetime.now(timezone.utc).isoformat(timespec='seconds')
         results['details'][name] = {'command': command, 'when': when, 'python': platform.python_version(),
-                                    'pandas': pd.__version__, 'machine': f'{platform.machine()}, {os.cpu_count()} CPUs',
-                                    **details}
+                                    'pandas': pd.__version__, 'machine': machine, 'commit': commit, **details}
         write_atomic(out, json.dumps(results, indent=1).encode())
     return results
 
