@@ -21,11 +21,11 @@ from .bench.harness import time_alternating
 
 # %% auto #0
 __all__ = ['FIGURES', 'ABSOLUTE', 'RATIOS', 'STATE_KINDS', 'show_source', 'prepare_sample', 'bench_results', 'measured',
-           'not_measured_note', 'figures_chart', 'figures_table', 'show_figures', 'results_table', 'results_files',
-           'show_results', 'preprocess_growth_chart', 'accumulation_runs', 'accumulation_table', 'float_formats',
-           'seeded_model', 'sample_gradients', 'underflow_table', 'gradient_range_chart', 'tiny_linear',
-           'scaled_backward', 'gradscaler_step', 'checked_step', 'amp_choices', 'autocast_dtypes', 'state_bytes',
-           'optimizer_states', 'state_table', 'parameter_counts', 'state_chart', 'values_per_block',
+           'not_measured_note', 'figures_chart', 'figures_table', 'ab_table', 'show_figures', 'results_table',
+           'results_files', 'show_results', 'preprocess_growth_chart', 'accumulation_runs', 'accumulation_table',
+           'float_formats', 'seeded_model', 'sample_gradients', 'underflow_table', 'gradient_range_chart',
+           'tiny_linear', 'scaled_backward', 'gradscaler_step', 'checked_step', 'amp_choices', 'autocast_dtypes',
+           'state_bytes', 'optimizer_states', 'state_table', 'parameter_counts', 'state_chart', 'values_per_block',
            'quantization_codes', 'quantization_errors', 'code_spread_chart', 'slow_tokenizer', 'sample_texts',
            'tokenizer_timing', 'same_token_ids', 'tokenizer_chart', 'offsets_table']
 
@@ -207,6 +207,26 @@ def figures_table(results:list, # `bench_results()`
     "The figures `names` that the results files hold, one row per device and figure, with what the figure is"
     cols = {'en': ['figure', 'device', 'value', 'what it is'], 'vi': ['số liệu', 'thiết bị', 'giá trị', 'ý nghĩa']}[lang]
     return pd.DataFrame([(f, l, v, FIGURES[lang].get(f, '')) for l, f, v in measured(results, names)], columns=cols)
+
+# %% ../nbs/11a_writeup.ipynb #fb48ecfd
+def ab_table(path=None, # a `bench/ab_tokenize.py` result (default: the repository's `bench/ab-tokenize.json`)
+             lang='en', # language of the columns and caption: `en` or `vi`
+            ):
+    "Two commits side by side: each one's cells/s and the ratios of wall and CPU time, captioned with the commits and machine"
+    if path is None:
+        from nbdev.config import get_config
+        path = get_config().config_path/'bench'/'ab-tokenize.json'
+    r = json.loads(Path(path).read_text())
+    cols, rows, caption = {
+        'en': (['before, cells/s', 'after, cells/s', 'wall time ratio', 'CPU time ratio'],
+               {'tokenize': 'tokenizer', 'pipeline_noop': 'pipeline, no-op encoder'},
+               '{before} → {after}, {machine}: {cells:,} cells, medians of {rounds} alternating rounds'),
+        'vi': (['trước, ô/giây', 'sau, ô/giây', 'tỉ lệ thời gian thực', 'tỉ lệ thời gian CPU'],
+               {'tokenize': 'tokenizer', 'pipeline_noop': 'pipeline, encoder không làm gì'},
+               '{before} → {after}, {machine}: {cells:,} ô, trung vị của {rounds} vòng xen kẽ')}[lang]
+    df = pd.DataFrame([[r['cells_per_s'][f'{k}_before'], r['cells_per_s'][f'{k}_after'], r['speedup'][k], r['cpu_speedup'][k]]
+                       for k in rows], index=list(rows.values()), columns=cols)
+    return df.style.format('{:,.0f}', subset=cols[:2]).format('{:.2f}x', subset=cols[2:]).set_caption(caption.format(**r))
 
 # %% ../nbs/11a_writeup.ipynb #9ddceb79
 def show_figures(results:list, # `bench_results()`
