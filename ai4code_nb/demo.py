@@ -17,7 +17,7 @@ from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
 from .train import TrainConfig, TrainingLog, train
 from .embed import CellEmbedder, embed_cells, embedding_text, encoder_path, encoder_name
-from .slots import SlotConfig, notebook_items, train_slots, slot_scores, cosine_scores, save_slot_model, load_slot_model
+from .slots import SlotConfig, notebook_items, embedded_items, train_slots, slot_scores, cosine_scores, save_slot_model, load_slot_model
 from .predict import predict_pointwise, shipped_checkpoint
 
 # %% auto #0
@@ -101,12 +101,13 @@ def embed_notebooks(tables:dict,      # {name: cells table}
                     cache_path,       # the embedding cache file
                     progress=True,    # show a progress bar
                     device='auto',    # where the encoder runs
+                    chunk=1000,       # notebooks a table embeds at a time (`embedded_items`; None: each table whole)
                    ) -> tuple: # ({name: notebook_items}, distinct texts embedded)
     "Every cell of every table embedded once, in one pass over their distinct texts; the cache saved"
     embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path, device=device)
     embedder([embedding_text(s, k, cfg.max_chars) for c in tables.values() for s, k in zip(c['source'], c['cell_type'])], progress)
     embedder.save()
-    return {k: notebook_items(c, embed_cells(c, embedder, cfg.max_chars)) for k, c in tables.items()}, len(embedder.cache)
+    return {k: embedded_items(c, embedder, cfg.max_chars, chunk) for k, c in tables.items()}, len(embedder.cache)
 
 def fit_slot_model(items:dict,     # {'train', 'val'}: notebook items
                    val_cells,      # the validation cells table
@@ -146,6 +147,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
              log=print,          # where to report each stage
              cache_path=None,    # the embedding cache file (default: `work_dir/embeddings.npz`); runs may share one
              device='auto',      # where the encoder runs (`auto`: a GPU if torch sees one); the slot model runs on the CPU
+             chunk=1000,         # notebooks embedded at a time (`embed_notebooks`): memory holds one chunk's embeddings
             ) -> dict: # what was done, the taus and the time each stage took
     "Preprocess, embed, train, validate against the baselines, predict the test folder and write a submission"
     if method not in ('slots', 'pointwise'): raise ValueError(f"method must be slots or pointwise, not {method!r}")
@@ -156,7 +158,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     with stage(secs, 'preprocess'): summary, tables, skipped = read_tables(data_dir, test_dir, work, valid_size, seed, progress)
     log(f"preprocessed {summary['train_notebooks']} training / {summary['val_notebooks']} validation notebooks; "
         f"{tables['test']['id'].nunique()} test notebooks ({len(skipped)} skipped) [{secs['preprocess']:.0f}s]")
-    with stage(secs, 'embed'): items, n_texts = embed_notebooks(tables, cfg, cache_path or work/'embeddings.npz', progress, device)
+    with stage(secs, 'embed'): items, n_texts = embed_notebooks(tables, cfg, cache_path or work/'embeddings.npz', progress, device, chunk)
     log(f"embedded {sum(map(len, tables.values()))} cells ({n_texts} distinct texts) [{secs['embed']:.0f}s]")
     train_cells, val_cells, test_cells = tables['train'], tables['val'], tables['test']
     constant = float(train_cells.loc[train_cells['cell_type'] == 'markdown', 'pct_rank'].median())
@@ -174,13 +176,12 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
         orders = order_from_scores(test_cells, predict(test_cells, items['test'])) if method == 'slots' else predict(test_cells, None)
         write_submission(orders, out, test_cells)
     test, seen = test_taus(test_dir, test_cells, orders, name, items['test'], constant, cfg if method == 'slots' else None)   # and the shipped model's
-    secs['total'] = time.perf_counter() - t_all
     log(f"wrote {out} ({len(orders)} notebooks) [{secs['predict']:.0f}s]" + (f"; test Kendall tau: {test}" if test else '')
         + (f" (the shipped model learnt {seen} of these {len(orders)} notebooks)" if seen else ''))
     return {'method': method, 'data_dir': str(data_dir), 'test_dir': str(test_dir), 'out': str(out), 'train_notebooks': summary['train_notebooks'],
             'val_notebooks': summary['val_notebooks'], 'test_notebooks': len(orders), 'skipped': [list(s) for s in skipped + summary['skipped']],
             'cells_embedded': sum(map(len, tables.values())), 'threads': torch.get_num_threads(), 'val_tau': val, 'test_tau': test,
-            'shipped_model_trained_on_test': seen, 'seconds': {k: round(v, 1) for k, v in secs.items()}, 'checkpoint': str(checkpoint)}
+            'shipped_model_trained_on_test': seen, 'checkpoint': str(checkpoint), 'seconds': {k: round(v, 1) for k, v in {**secs, 'total': time.perf_counter() - t_all}.items()}}
 
 # %% ../nbs/10_demo.ipynb #1469a8c6
 @cli

@@ -23,10 +23,11 @@ from .embed import DEFAULT_ENCODER, CellEmbedder, embed_cells, embedding_text, e
 # %% auto #0
 __all__ = ['N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'identifier_terms', 'lexical_similarity',
            'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'NotebookItem', 'notebook_items',
-           'slot_code_features', 'NotebookAttention', 'SlotModel', 'placement_features', 'first_stage_placement',
-           'StackedSlotModel', 'median_slot_scores', 'pct_from_code_index', 'slot_logits', 'slot_positions',
-           'markdown_scores', 'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config', 'slot_loss',
-           'train_slots', 'save_slot_model', 'load_slot_model', 'predict_slots']
+           'notebook_chunks', 'embedded_items', 'slot_code_features', 'NotebookAttention', 'SlotModel',
+           'placement_features', 'first_stage_placement', 'StackedSlotModel', 'median_slot_scores',
+           'pct_from_code_index', 'slot_logits', 'slot_positions', 'markdown_scores', 'slot_scores', 'cosine_scores',
+           'SlotConfig', 'slot_model_from_config', 'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model',
+           'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #e72d5137
 _IDENT = re.compile(r'[A-Za-z_][A-Za-z0-9_]+')
@@ -164,6 +165,25 @@ def notebook_items(cells:pd.DataFrame, # cells table: id, cell_id, cell_type, so
             slot=torch.from_numpy(np.searchsorted(np.sort(rank[code]), rank[md])) if known else None,
             pct_rank=torch.from_numpy(pct[md]) if known else None))
     return items
+
+# %% ../nbs/08_slots.ipynb #8f028fc2
+def notebook_chunks(cells:pd.DataFrame, # cells table
+                    chunk:int=None,      # notebooks a chunk (None: the whole table)
+                   ):
+    "The table in parts of `chunk` notebooks each, in the order the notebooks come, each part's rows in table order"
+    which = pd.factorize(cells['id'])[0] // chunk if chunk else np.zeros(len(cells), np.int64)
+    if which.max(initial=0) == 0: yield cells; return
+    for _, part in cells.groupby(which, sort=True): yield part
+
+def embedded_items(cells:pd.DataFrame, # cells table, as `notebook_items`
+                   embedder:CellEmbedder, # the frozen encoder and its cache
+                   max_chars=2000,     # characters of each cell the encoder reads
+                   chunk:int=1000,     # notebooks embedded at a time (None: the whole table)
+                   progress=False,     # show progress bars
+                  ) -> list: # `notebook_items(cells, embed_cells(cells, embedder))`, a chunk at a time
+    "Every notebook's `NotebookItem`, the table embedded a chunk of notebooks at a time: memory holds one chunk's embeddings"
+    return [it for part in notebook_chunks(cells, chunk)
+            for it in notebook_items(part, embed_cells(part, embedder, max_chars, progress), progress)]
 
 # %% ../nbs/08_slots.ipynb #87c90eba
 def _zscore(X):
@@ -544,8 +564,7 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
         raise ModelLoadError(f'encoder {embedder.name} gives {embedder.dim}-wide vectors, '
                              f'the slot model was trained on {model.dim}')
     cells, orders = cells.reset_index(drop=True), {}
-    which = pd.factorize(cells['id'])[0] // chunk   # each notebook's chunk, in the order the notebooks come: one pass
-    for _, part in (cells.groupby(which, sort=True) if which.max(initial=0) > 0 else [(0, cells)]):
+    for part in notebook_chunks(cells, chunk):
         items = notebook_items(part, embed_cells(part, embedder, cfg.max_chars, progress), progress)
         orders.update(order_from_scores(part, slot_scores(model, items)))
         if own: embedder.cache.clear()

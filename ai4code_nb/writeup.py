@@ -92,6 +92,8 @@ FIGURES = {  # the figures `ai4code_bench` records, by name, and what each one i
         'predict_140k_seconds_without_encoder': 'seconds to order 140,000 notebooks without the encoder\'s arithmetic, extrapolated',
         'predict_140k_peak_mb_extrapolated': 'peak MB ordering 140,000 notebooks, extrapolated',
         'predict_140k_hours_extrapolated': 'hours to order 140,000 notebooks with this device\'s encoder, extrapolated',
+        'demo_140k_peak_mb_extrapolated': 'peak MB of the demo (embedding, training) on 140,000 notebooks without the encoder, extrapolated',
+        'demo_chunked_memory_saving': 'memory a training notebook costs: each table embedded whole / a chunk of notebooks at a time',
     },
 }
 
@@ -125,6 +127,8 @@ FIGURES['vi'] = {  # the same figures, described for the Vietnamese page
     'predict_140k_seconds_without_encoder': 'số giây sắp xếp 140.000 notebook, không tính phần tính toán của encoder, ngoại suy',
     'predict_140k_peak_mb_extrapolated': 'MB bộ nhớ đỉnh khi sắp xếp 140.000 notebook, ngoại suy',
     'predict_140k_hours_extrapolated': 'số giờ sắp xếp 140.000 notebook với encoder của thiết bị này, ngoại suy',
+    'demo_140k_peak_mb_extrapolated': 'MB bộ nhớ đỉnh của demo (nhúng, huấn luyện) trên 140.000 notebook, không tính encoder, ngoại suy',
+    'demo_chunked_memory_saving': 'bộ nhớ cho mỗi notebook huấn luyện: nhúng cả bảng một lần / nhúng từng phần notebook',
 }
 
 # %% ../nbs/11a_writeup.ipynb #53f98ebd

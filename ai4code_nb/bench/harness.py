@@ -56,7 +56,8 @@ def fit_exponent(sizes, # the sizes measured (notebooks)
 # %% ../../nbs/09_bench.ipynb #a87002a9
 BENCHES = {'preprocess': 'data:bench_preprocess', 'dataset': 'model:bench_dataset', 'train': 'model:bench_train',
            'memory': 'model:bench_memory', 'infer': 'infer:bench_infer', 'embed': 'infer:bench_embed', 'step': 'model:bench_step', 'trainer': 'trainer:bench_trainer',
-           'preprocess_140k': 'data:bench_preprocess_140k', 'predict_140k': 'infer:bench_predict_140k'}
+           'preprocess_140k': 'data:bench_preprocess_140k', 'predict_140k': 'infer:bench_predict_140k',
+           'demo_140k': 'infer:bench_demo_140k'}
 
 # %% ../../nbs/09_bench.ipynb #abcc8625
 def bench_function(name:str, # a benchmark group, from `BENCHES`
