@@ -18,7 +18,7 @@ from .sampler import markdown_share
 
 # %% auto #0
 __all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'lowercase_twin', 'whole_words',
-           'plain_texts', 'flat_rows', 'starts', 'word_ids', 'merge_rows', 'encode_flat', 'encode_ids', 'cut_at_space',
+           'plain_texts', 'flat_rows', 'word_ids', 'merge_rows', 'encode_flat', 'encode_ids', 'cut_at_space',
            'paused_gc', 'tokenize_flat', 'code_budgets', 'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
@@ -128,7 +128,7 @@ def flat_rows(rows:list, # a list of token ids per text
     lens = np.fromiter(map(len, rows), np.int64, len(rows))
     return np.fromiter(chain.from_iterable(rows), np.int32, int(lens.sum())), lens
 
-def starts(lens): return np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)   # offsets of rows of these lengths
+def _offsets(lens): return np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)   # offsets of rows of these lengths
 
 def word_ids(twin:Tokenizer, # `lowercase_twin`, truncation set to `max_len` or more
              low:list,       # plain texts (`plain_texts`), lower-cased
@@ -146,9 +146,9 @@ def word_ids(twin:Tokenizer, # `lowercase_twin`, truncation set to `max_len` or 
     table, n_tok = flat_rows([[x] if type(x) is int else x for x in got])   # each distinct word's tokens, one after the other
     word = np.fromiter(map(index.__getitem__, flat), np.int64, len(flat))
     n = n_tok[word]   # every word's tokens, in the texts' order: gathered from the table without a loop
-    tokens = table[np.repeat(starts(n_tok)[word] - starts(n)[:-1], n) + np.arange(int(n.sum()))]
-    text_words = starts(np.fromiter(map(len, words), np.int64, len(words)))
-    text_tokens = starts(n)[text_words]                      # each text's first token, and the end
+    tokens = table[np.repeat(_offsets(n_tok)[word] - _offsets(n)[:-1], n) + np.arange(int(n.sum()))]
+    text_words = _offsets(np.fromiter(map(len, words), np.int64, len(words)))
+    text_tokens = _offsets(n)[text_words]                      # each text's first token, and the end
     lens = np.diff(text_tokens)
     at = np.arange(len(tokens)) - np.repeat(text_tokens[:-1], lens)   # each token's place in its text
     return tokens[at < max_len], np.minimum(lens, max_len)
@@ -160,9 +160,9 @@ def merge_rows(n:int,     # texts in all
     "Rows of token ids computed in parts, put in the texts' order, as one flat array and offsets"
     lens = np.zeros(n, np.int64)
     for idx, _, l in parts: lens[idx] = l
-    offsets = starts(lens); out = np.empty(int(offsets[-1]), np.int32)
+    offsets = _offsets(lens); out = np.empty(int(offsets[-1]), np.int32)
     for idx, flat, l in parts:   # each part's tokens to their texts' places, without a loop over texts
-        out[np.repeat(offsets[:-1][idx] - starts(l)[:-1], l) + np.arange(len(flat))] = flat
+        out[np.repeat(offsets[:-1][idx] - _offsets(l)[:-1], l) + np.arange(len(flat))] = flat
     return out, offsets
 
 def encode_flat(tokenizer,  # a tokenizer (fast or not)

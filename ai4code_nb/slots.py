@@ -166,7 +166,7 @@ def notebook_items(cells:pd.DataFrame, # cells table: id, cell_id, cell_type, so
             pct_rank=torch.from_numpy(pct[md]) if known else None))
     return items
 
-# %% ../nbs/08_slots.ipynb #8f028fc2
+# %% ../nbs/08_slots.ipynb #741f5f9d
 def notebook_chunks(cells:pd.DataFrame, # cells table
                     chunk:int=None,      # notebooks a chunk (None: the whole table)
                    ):

@@ -253,7 +253,7 @@ def bench_predict_140k(data_dir=None, # Kaggle-layout folder (default: the bundl
                'time_scaling_exponent': fit_exponent(sizes, seconds), 'memory_scaling_exponent': fit_exponent(sizes, peak)}
     return figures, details
 
-# %% ../../nbs/09d_bench_infer.ipynb #c0c5920c
+# %% ../../nbs/09d_bench_infer.ipynb #c9c25bad
 _TIMED_DEMO = '''
 import ai4code_nb.demo as demo
 from ai4code_nb.slots import SlotConfig
@@ -276,7 +276,7 @@ def _timed_demo(src, work, chunk) -> tuple:
 
 def bench_demo_140k(data_dir=None,   # Kaggle-layout training folder (default: the bundled sample, repeated)
                     scale_sizes=(500, 1000, 2000), # notebooks measured
-                    chunk=1000,      # notebooks embedded at a time on the chunked side
+                    chunk=250,       # notebooks embedded at a time on the chunked side (the demo's 1,000: see below)
                     target=140_000,  # training notebooks to extrapolate to
                     quick=False,     # sizes 60 and 120, chunks of 50
                     **_,             # the other groups' options
