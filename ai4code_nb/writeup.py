@@ -146,7 +146,7 @@ def bench_results(folder=None, # the folder of `results-*.json` (default: the re
     for p in sorted(Path(folder).glob('results-*.json')):
         r = json.loads(p.read_text())
         machines = sorted({d['machine'] for d in r.get('details', {}).values() if isinstance(d, dict) and d.get('machine')})
-        r['label'] = r.get('device', p.stem[len('results-'):]) + (f" ({', '.join(machines)})" if machines else '')
+        r['label'] = r.get('device', p.stem[len('results-'):]) + (f" ({'; '.join(machines)})" if machines else '')   # groups run on several machines: each named
         r['file'] = p.name
         out.append(r)
     return sorted(out, key=lambda r: (r.get('device') != 'cpu', r['label']))
