@@ -6,7 +6,7 @@
 from __future__ import annotations
 import gc, json, math, re
 from contextlib import contextmanager
-from itertools import chain, count, islice
+from itertools import chain, count
 from pathlib import Path
 import numpy as np, pandas as pd, orjson, torch
 from fastcore.basics import patch
@@ -233,12 +233,12 @@ def tokenize_flat(tokenizer,        # a fast tokenizer
     "Token ids of every text, in batched calls of the fast tokenizer, as one flat array and offsets"
     if max_len <= 0: return np.zeros(0, np.int32), np.zeros(len(texts) + 1, np.int64)
     cut = [cut_at_space(t, cut_chars) for t in texts] if cut_chars else texts
-    parts = []
+    flats, lens = [], []
     with paused_gc():   # millions of small lists, none in a cycle: a full collection would walk the whole heap (0.2 s here)
         for s in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
             flat, offsets = encode_flat(tokenizer, cut[s:s + batch_size], max_len, twin, words)
-            parts.append((np.arange(s, s + len(offsets) - 1), flat, np.diff(offsets)))
-        flat, offsets = merge_rows(len(texts), parts)
+            flats.append(flat); lens.append(np.diff(offsets))   # batches in order: their rows follow each other
+        flat, offsets = np.concatenate(flats or [np.zeros(0, np.int32)]), _offsets(np.concatenate(lens or [np.zeros(0, np.int64)]))
         if cut_chars:   # a cut text short of `max_len` tokens may lack some of the whole text's: those again, whole
             lens = np.diff(offsets)
             again = [i for i in np.flatnonzero(lens < max_len).tolist() if len(cut[i]) < len(texts[i])]

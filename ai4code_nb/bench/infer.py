@@ -213,13 +213,17 @@ cells = sum(len(o) for o in read_orders({out!r}).values())
 print(cells, NoOpEmbedder.texts, time.perf_counter() - t0)
 '''
 
+def _probed(code, what, n) -> list:
+    "The last `n` words that `code`, run in a fresh process, prints (its peak memory in MB the last)"
+    p = subprocess.run([sys.executable, '-c', code + PEAK_PROBE], capture_output=True, text=True)
+    if p.returncode: raise RuntimeError(f'{what} failed: {p.stderr.strip().splitlines()[-1:]}')
+    return p.stdout.split()[-n:]
+
 def _timed_predict(src, checkpoint) -> tuple:
     "Cells, texts embedded (each distinct one once a chunk), seconds and peak memory (MB) of the default method's prediction of `src`, no-op encoder, in a fresh process"
     src = Path(src); (src/'train').rename(src/'test')   # a replica in the test layout, as `ai4code_predict` reads it
     code = _TIMED_PREDICT.format(src=str(src), checkpoint=str(checkpoint), out=str(src/'submission.csv'))
-    p = subprocess.run([sys.executable, '-c', code + PEAK_PROBE], capture_output=True, text=True)
-    if p.returncode: raise RuntimeError(f'bench_predict_140k: prediction failed: {p.stderr.strip().splitlines()[-1:]}')
-    cells, distinct, seconds, peak = p.stdout.split()[-4:]
+    cells, distinct, seconds, peak = _probed(code, 'bench_predict_140k: prediction', 4)
     return int(cells), int(distinct), float(seconds), float(peak)
 
 # %% ../../nbs/09d_bench_infer.ipynb #19cce2e4
@@ -269,9 +273,7 @@ print(r['cells_embedded'], r['train_notebooks'] + r['val_notebooks'])
 def _timed_demo(src, work, chunk) -> tuple:
     "Cells, training notebooks and peak memory (MB) of `run_demo` on `src`, no-op encoder, short training, in a fresh process"
     code = _TIMED_DEMO.format(src=str(src), work=str(work), out=str(Path(work)/'submission.csv'), chunk=chunk)
-    p = subprocess.run([sys.executable, '-c', code + PEAK_PROBE], capture_output=True, text=True)
-    if p.returncode: raise RuntimeError(f'bench_demo_140k: the demo failed: {p.stderr.strip().splitlines()[-1:]}')
-    cells, notebooks, peak = p.stdout.split()[-3:]
+    cells, notebooks, peak = _probed(code, 'bench_demo_140k: the demo', 3)
     return int(cells), int(notebooks), float(peak)
 
 def bench_demo_140k(data_dir=None,   # Kaggle-layout training folder (default: the bundled sample, repeated)
