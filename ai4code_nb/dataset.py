@@ -18,8 +18,9 @@ from .sampler import markdown_share
 
 # %% auto #0
 __all__ = ['NOTEBOOK_FEATURES', 'check_fast', 'load_tokenizer', 'read_split', 'log_n_cells', 'lowercase_twin', 'whole_words',
-           'plain_texts', 'flat_rows', 'word_ids', 'merge_rows', 'encode_flat', 'encode_ids', 'cut_at_space',
-           'paused_gc', 'tokenize_flat', 'code_budgets', 'MarkdownDataset', 'PadCollate', 'LengthSortedBatchSampler']
+           'plain_texts', 'WholeWords', 'pretokens', 'flat_rows', 'word_ids', 'merge_rows', 'encode_flat', 'encode_ids',
+           'cut_at_space', 'paused_gc', 'tokenize_flat', 'code_budgets', 'MarkdownDataset', 'PadCollate',
+           'LengthSortedBatchSampler']
 
 # %% ../nbs/04_dataset.ipynb #b02fc1f4
 def check_fast(tokenizer, # a loaded Hugging Face tokenizer
@@ -96,7 +97,7 @@ def lowercase_twin(tokenizer) -> Tokenizer|None:
             twin = Tokenizer.from_str(spec); twin.normalizer = None; twin.no_padding()
             if (d.get('pre_tokenizer') or {}).get('type') == 'BertPreTokenizer' and model.get('type') == 'WordPiece':
                 most = model.get('max_input_chars_per_word', 100)   # WordPiece tries a word whole first: one token if it is a word
-                whole = {w: i for w, i in model['vocab'].items() if len(w) <= most and not w.startswith(model.get('continuing_subword_prefix', '##'))}
+                whole = WholeWords({w: i for w, i in model['vocab'].items() if len(w) <= most and not w.startswith(model.get('continuing_subword_prefix', '##'))})
         tokenizer.__dict__['_plain_twin'] = (key, twin, whole)
     return tokenizer.__dict__['_plain_twin'][1]
 
@@ -120,8 +121,54 @@ def plain_texts(texts:list, # the texts
     return [i for i, t in enumerate(texts) if t.isascii() and i not in odd]
 
 # %% ../nbs/04_dataset.ipynb #4fb824ee
-_PRETOKEN = re.compile(r'[a-z0-9]+|[^\sa-z0-9]')   # BERT's pre-tokens of a plain lower-cased text
+_ALNUM = np.zeros(256, bool); _ALNUM[list(b'abcdefghijklmnopqrstuvwxyz0123456789')] = True
+_SPACE = np.zeros(256, bool); _SPACE[list(b' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f')] = True   # ASCII's white space (Python's `\s`)
+_LOW_BYTES = np.array([(1 << 8 * k) - 1 for k in range(9)], np.uint64)   # a uint64 mask of its k low bytes
 
+class WholeWords(dict):
+    "A WordPiece vocabulary's whole words and their ids; `packed`: the ASCII ones of 1 to 8 characters as sorted uint64 keys, and ids"
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        short = [w for w in self if 0 < len(w) <= 8 and w.isascii() and '\0' not in w]
+        keys = np.array([int.from_bytes(w.encode(), 'little') for w in short], np.uint64)   # the word's bytes, little-endian
+        keys, ids = np.concatenate([np.zeros(1, np.uint64), keys]), np.array([-1] + [self[w] for w in short], np.int64)
+        order = np.argsort(keys, kind='stable')   # led by key 0, which no word has: never empty
+        self.packed = keys[order], ids[order]
+
+def pretokens(low:list,    # plain texts (`plain_texts`), lower-cased: ASCII
+              max_len:int, # pre-tokens kept of each text
+             ) -> tuple: # (the texts joined by newlines as bytes, starts, ends, pre-tokens kept per text)
+    "BERT's pre-tokens of plain lower-cased texts (runs of letters and digits, single other characters) found with array operations"
+    big = '\n'.join(low).encode('ascii')   # a newline is white space: no pre-token spans two texts
+    b = np.frombuffer(big, np.uint8)
+    alnum = _ALNUM[b]; run_start, run_end = alnum.copy(), alnum.copy()
+    run_start[1:] &= ~alnum[:-1]; run_end[:-1] &= ~alnum[1:]
+    starts = np.flatnonzero(run_start | ~(alnum | _SPACE[b]))   # a run's first character, or any other non-space one
+    ends = starts + 1; ends[alnum[starts]] = np.flatnonzero(run_end) + 1
+    text = np.searchsorted(_offsets(np.fromiter(map(len, low), np.int64, len(low)) + 1)[:-1], starts, 'right') - 1
+    counts = np.bincount(text, minlength=len(low))
+    keep = np.arange(len(starts)) - _offsets(counts)[text] < max_len   # each text's first `max_len`
+    return big, starts[keep], ends[keep], np.minimum(counts, max_len)
+
+def _word_codes(big, starts, ends, whole:WholeWords) -> tuple:
+    "Every pre-token numbered by its distinct word: (codes, each distinct word's id or None, a function giving its text)"
+    n_chars = ends - starts; short = n_chars <= 8
+    pad = np.frombuffer(big + bytes(8), np.uint8)   # every start's 8 bytes, read in place as one (unaligned) uint64
+    at = np.ndarray((len(big),), '<u8', pad, 0, (1,))
+    codes_s, keys = pd.factorize(at[starts[short]] & _LOW_BYTES[n_chars[short]])   # short words: hashed as integers
+    long_at = np.flatnonzero(~short)
+    longs = [big[a:b].decode() for a, b in zip(starts[long_at].tolist(), ends[long_at].tolist())]
+    index = dict(zip(dict.fromkeys(longs), count()))   # long words: numbered as strings
+    codes = np.empty(len(starts), np.int64); codes[short] = codes_s
+    codes[long_at] = np.fromiter(map(index.__getitem__, longs), np.int64, len(longs)) + len(keys)
+    table, ids = whole.packed
+    pos = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    got = [None if x < 0 else x for x in np.where(table[pos] == keys, ids[pos], -1).tolist()]
+    distinct = list(index)
+    text = lambda i: int(keys[i]).to_bytes(8, 'little').rstrip(b'\0').decode() if i < len(keys) else distinct[i - len(keys)]
+    return codes, got + list(map(whole.get, distinct)), text
+
+# %% ../nbs/04_dataset.ipynb #4605bd8c
 def flat_rows(rows:list, # a list of token ids per text
              ) -> tuple: # (flat int32 ids, int64 lengths)
     "Lists of token ids as one flat array and each list's length"
@@ -135,20 +182,16 @@ def word_ids(twin:Tokenizer, # `lowercase_twin`, truncation set to `max_len` or 
              max_len:int,    # tokens kept of each
              whole:dict=None, # words that are one token, and its id (`whole_words`)
             ) -> tuple: # (flat int32 ids, int64 lengths), as `flat_rows`
-    "Token ids of plain texts: each split into BERT's pre-tokens by one regex, each distinct word tokenized once"
-    words = [_PRETOKEN.findall(t)[:max_len] for t in low]   # a word gives one token at least: the first `max_len` suffice
-    flat = list(chain.from_iterable(words))
-    index = dict(zip(dict.fromkeys(flat), count()))          # each distinct word, numbered
-    got = list(map((whole or {}).get, index))                # a whole vocabulary word's id, else None
+    "Token ids of plain texts: their pre-tokens found with array operations (`pretokens`), each distinct word tokenized once"
+    whole = whole if isinstance(whole, WholeWords) else WholeWords(whole or {})
+    big, starts, ends, counts = pretokens(low, max_len)   # a word gives one token at least: the first `max_len` suffice
+    word, got, text = _word_codes(big, starts, ends, whole)   # a whole vocabulary word's id, else None
     rest = [i for i, x in enumerate(got) if x is None]       # the others through the twin, together
-    distinct = list(index)
-    for i, e in zip(rest, twin.encode_batch_fast([distinct[i] for i in rest], add_special_tokens=False)): got[i] = e.ids
+    for i, e in zip(rest, twin.encode_batch_fast([text(i) for i in rest], add_special_tokens=False)): got[i] = e.ids
     table, n_tok = flat_rows([[x] if type(x) is int else x for x in got])   # each distinct word's tokens, one after the other
-    word = np.fromiter(map(index.__getitem__, flat), np.int64, len(flat))
     n = n_tok[word]   # every word's tokens, in the texts' order: gathered from the table without a loop
     tokens = table[np.repeat(_offsets(n_tok)[word] - _offsets(n)[:-1], n) + np.arange(int(n.sum()))]
-    text_words = _offsets(np.fromiter(map(len, words), np.int64, len(words)))
-    text_tokens = _offsets(n)[text_words]                      # each text's first token, and the end
+    text_tokens = _offsets(n)[_offsets(counts)]                # each text's first token, and the end
     lens = np.diff(text_tokens)
     at = np.arange(len(tokens)) - np.repeat(text_tokens[:-1], lens)   # each token's place in its text
     return tokens[at < max_len], np.minimum(lens, max_len)

@@ -213,13 +213,13 @@ def figures_table(results:list, # `bench_results()`
     return pd.DataFrame([(f, l, v, FIGURES[lang].get(f, '')) for l, f, v in measured(results, names)], columns=cols)
 
 # %% ../nbs/11a_writeup.ipynb #fb48ecfd
-def ab_table(path=None, # a `bench/ab_tokenize.py` result (default: the repository's `bench/ab-tokenize.json`)
+def ab_table(path='ab-tokenize', # a `bench/ab_tokenize.py` result: a file, or a name of the repository's `bench/NAME.json`
              lang='en', # language of the columns and caption: `en` or `vi`
             ):
     "Two commits side by side: each one's cells/s and the ratios of wall and CPU time, captioned with the commits and machine"
-    if path is None:
+    if not Path(path).suffix:
         from nbdev.config import get_config
-        path = get_config().config_path/'bench'/'ab-tokenize.json'
+        path = get_config().config_path/'bench'/f'{path}.json'
     r = json.loads(Path(path).read_text())
     cols, rows, caption = {
         'en': (['before, cells/s', 'after, cells/s', 'wall time ratio', 'CPU time ratio'],
