@@ -121,8 +121,7 @@ def plain_texts(texts:list, # the texts
     return [i for i, t in enumerate(texts) if t.isascii() and i not in odd]
 
 # %% ../nbs/04_dataset.ipynb #4fb824ee
-_ALNUM = np.zeros(256, bool); _ALNUM[list(b'abcdefghijklmnopqrstuvwxyz0123456789')] = True
-_SPACE = np.zeros(256, bool); _SPACE[list(b' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f')] = True   # ASCII's white space (Python's `\s`)
+def _within(b, lo:str, hi:str): return b - np.uint8(ord(lo)) <= ord(hi) - ord(lo)   # lo <= b <= hi (uint8 wraps below lo)
 _LOW_BYTES = np.array([(1 << 8 * k) - 1 for k in range(9)], np.uint64)   # a uint64 mask of its k low bytes
 
 class WholeWords(dict):
@@ -141,13 +140,15 @@ def pretokens(low:list,    # plain texts (`plain_texts`), lower-cased: ASCII
     "BERT's pre-tokens of plain lower-cased texts (runs of letters and digits, single other characters) found with array operations"
     big = '\n'.join(low).encode('ascii')   # a newline is white space: no pre-token spans two texts
     b = np.frombuffer(big, np.uint8)
-    alnum = _ALNUM[b]; run_start, run_end = alnum.copy(), alnum.copy()
+    alnum = _within(b, 'a', 'z') | _within(b, '0', '9')
+    space = (b == 32) | _within(b, '\t', '\r') | _within(b, '\x1c', '\x1f')   # ASCII's white space (Python's `\s`)
+    run_start, run_end = alnum.copy(), alnum.copy()
     run_start[1:] &= ~alnum[:-1]; run_end[:-1] &= ~alnum[1:]
-    starts = np.flatnonzero(run_start | ~(alnum | _SPACE[b]))   # a run's first character, or any other non-space one
+    starts = np.flatnonzero(run_start | ~(alnum | space))   # a run's first character, or any other non-space one
     ends = starts + 1; ends[alnum[starts]] = np.flatnonzero(run_end) + 1
-    text = np.searchsorted(_offsets(np.fromiter(map(len, low), np.int64, len(low)) + 1)[:-1], starts, 'right') - 1
-    counts = np.bincount(text, minlength=len(low))
-    keep = np.arange(len(starts)) - _offsets(counts)[text] < max_len   # each text's first `max_len`
+    first = np.searchsorted(starts, _offsets(np.fromiter(map(len, low), np.int64, len(low)) + 1)[:-1])   # each text's first
+    counts = np.diff(np.append(first, len(starts)))
+    keep = np.arange(len(starts)) - np.repeat(first, counts) < max_len   # each text's first `max_len`
     return big, starts[keep], ends[keep], np.minimum(counts, max_len)
 
 def _word_codes(big, starts, ends, whole:WholeWords) -> tuple:
