@@ -118,10 +118,11 @@ def run_benches(names=('preprocess',), # benchmark groups to run, from `BENCHES`
         bench = bench_function(name)
         takes = inspect.signature(bench).parameters
         figures, details = bench(**{k: v for k, v in kwargs.items() if k in takes})
+        for k in results['details'].get(name, {}).get('figures', []): results['figures'].pop(k, None)   # none left from a rerun elsewhere
         results['figures'].update(figures)
         when = datetime.now(timezone.utc).isoformat(timespec='seconds')
         results['details'][name] = {'command': command, 'when': when, 'python': platform.python_version(),
-                                    'pandas': pd.__version__, 'machine': machine, 'commit': commit, **details}
+                                    'pandas': pd.__version__, 'machine': machine, 'commit': commit, 'figures': sorted(figures), **details}
         write_atomic(out, json.dumps(results, indent=1).encode())
     return results
 
