@@ -18,6 +18,7 @@ from .submission import order_from_scores, markdown_spread_evenly, constant_rank
 from .train import TrainConfig, TrainingLog, train
 from .embed import CellEmbedder, embed_cells, embedding_text, encoder_path, encoder_name
 from .slots import SlotConfig, notebook_items, embedded_items, train_slots, slot_scores, cosine_scores, save_slot_model, load_slot_model
+from .tune import tune_encoder
 from .predict import predict_pointwise, shipped_checkpoint
 
 # %% auto #0
@@ -66,7 +67,7 @@ def shipped_model_scores(items:list,    # the test notebooks' `notebook_items`
     "The shipped model's scores of `items` when it reads the same embeddings ({} if it does not, or none ships)"
     try: path = shipped_checkpoint(); model, scfg = load_slot_model(path)
     except ModelLoadError: return {}, 0
-    same = (encoder_name(scfg.encoder), scfg.max_length, scfg.max_chars) == (encoder_name(cfg.encoder), cfg.max_length, cfg.max_chars)
+    same = (encoder_name(scfg.encoder), scfg.max_length, scfg.max_chars, scfg.tune_layers) == (encoder_name(cfg.encoder), cfg.max_length, cfg.max_chars, 0)
     if not same or not items or items[0].markdown.shape[1] != model.dim: return {}, 0
     seen = set((path/'trained_ids.txt').read_text().split()) if (path/'trained_ids.txt').is_file() else set()
     return {'shipped model': slot_scores(model, items)}, sum(it.id in seen for it in items)
@@ -102,12 +103,13 @@ def embed_notebooks(tables:dict,      # {name: cells table}
                     progress=True,    # show a progress bar
                     device='auto',    # where the encoder runs
                     chunk=1000,       # notebooks a table embeds at a time (`embedded_items`; None: each table whole)
-                   ) -> tuple: # ({name: notebook_items}, distinct texts embedded)
-    "Every cell of every table embedded once, in one pass over their distinct texts; the cache saved"
+                   ) -> tuple: # ({name: notebook_items}, distinct texts embedded, tuned top layers or None)
+    "Every cell of every table embedded once, in one pass over their distinct texts (by the tuned encoder with `cfg.tune_layers`); the cache saved"
     embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path, device=device)
+    tuned = tune_encoder(tables['train'], cfg, embedder, progress) if cfg.tune_layers else None   # the cache then starts afresh
     embedder([embedding_text(s, k, cfg.max_chars) for c in tables.values() for s, k in zip(c['source'], c['cell_type'])], progress)
     embedder.save()
-    return {k: embedded_items(c, embedder, cfg.max_chars, chunk) for k, c in tables.items()}, len(embedder.cache)
+    return {k: embedded_items(c, embedder, cfg.max_chars, chunk) for k, c in tables.items()}, len(embedder.cache), tuned
 
 def fit_slot_model(items:dict,     # {'train', 'val'}: notebook items
                    val_cells,      # the validation cells table
@@ -115,13 +117,14 @@ def fit_slot_model(items:dict,     # {'train', 'val'}: notebook items
                    refit:bool,     # after validating, train the final model on training + validation notebooks
                    work:Path,      # the checkpoint goes to `work/model`
                    progress=True,
+                   tuned:dict=None, # the encoder's tuned top layers the items were embedded with (kept in the checkpoint)
                   ) -> tuple: # (model validated, final model, checkpoint folder)
     "Train the slot model, validate it, and (refit) train the final one on every notebook; the log in `work/trainer_state.json`"
     model, history = train_slots(items['train'], cfg, items['val'] or None, val_cells, progress, [slot_training_log(work)])
     val_model = model
     if refit and items['val']: model, _ = train_slots(items['train'] + items['val'], cfg, progress=progress)   # seconds
     meta = {'history': history, 'refit_on_validation': bool(refit and items['val'])}
-    return val_model, model, save_slot_model(model, work/'model', cfg, meta)
+    return val_model, model, save_slot_model(model, work/'model', cfg, meta, tuned)
 
 def fit_pointwise(work:Path, encoder:str, has_val:bool, steps:int, seed:int, progress=True) -> Path:
     "The original's method on the preprocessed split in `work/data`: a short CPU budget of `steps` optimizer steps at 256 tokens"
@@ -158,13 +161,13 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     with stage(secs, 'preprocess'): summary, tables, skipped = read_tables(data_dir, test_dir, work, valid_size, seed, progress)
     log(f"preprocessed {summary['train_notebooks']} training / {summary['val_notebooks']} validation notebooks; "
         f"{tables['test']['id'].nunique()} test notebooks ({len(skipped)} skipped) [{secs['preprocess']:.0f}s]")
-    with stage(secs, 'embed'): items, n_texts = embed_notebooks(tables, cfg, cache_path or work/'embeddings.npz', progress, device, chunk)
-    log(f"embedded {sum(map(len, tables.values()))} cells ({n_texts} distinct texts) [{secs['embed']:.0f}s]")
+    with stage(secs, 'embed'): items, n_texts, tuned = embed_notebooks(tables, cfg, cache_path or work/'embeddings.npz', progress, device, chunk)
+    log(f"embedded {sum(map(len, tables.values()))} cells ({n_texts} distinct texts{', by the tuned encoder' if tuned else ''}) [{secs['embed']:.0f}s]")
     train_cells, val_cells, test_cells = tables['train'], tables['val'], tables['test']
     constant = float(train_cells.loc[train_cells['cell_type'] == 'markdown', 'pct_rank'].median())
     with stage(secs, 'train'):
         if method == 'slots':
-            val_model, model, checkpoint = fit_slot_model(items, val_cells, cfg, refit, work, progress)
+            val_model, model, checkpoint = fit_slot_model(items, val_cells, cfg, refit, work, progress, tuned)
             predict = lambda c, its: slot_scores(val_model if c is val_cells else model, its)
         else:
             checkpoint = fit_pointwise(work, encoder_path(cfg.encoder), len(items['val']) > 0, pointwise_steps, seed, progress)
@@ -192,6 +195,7 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
              work_dir:str=None, # keep preprocessed files, embeddings and the checkpoint here (default: a temporary folder)
              valid_size:float=0.1, # share of ancestor groups held out for validation
              epochs:int=4, # slot model epochs
+             tune_layers:int=0, # > 0: first train the encoder's top layers, this many, for ordering (`tune_encoder`; slow on a CPU)
              refit:bool=True, # after validating, retrain on training + validation notebooks (`--no-refit`: keep the model trained on the training part)
              pointwise_steps:int=100, # optimizer steps for --method pointwise
              seed:int=0, # seed of the split and the training
@@ -203,7 +207,7 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
     "Train on a folder of notebooks on a CPU, compare with the baselines, and write a submission for a test folder."
     warnings.showwarning = warning_line
     if threads > 0: torch.set_num_threads(threads)
-    try: r = run_demo(data_dir, test_dir, out, method, work_dir, valid_size, SlotConfig(epochs=epochs, seed=seed),
+    try: r = run_demo(data_dir, test_dir, out, method, work_dir, valid_size, SlotConfig(epochs=epochs, seed=seed, tune_layers=tune_layers),
                       pointwise_steps, refit, seed, device=device)
     except (ModelLoadError, OSError, ValueError) as e: raise SystemExit(f'ai4code_demo: error: {e}') from None
     r['command'] = ' '.join(['ai4code_demo'] + sys.argv[1:])

@@ -16,7 +16,7 @@ from .model import DEFAULT_MODEL, load_encoder, pool
 
 # %% auto #0
 __all__ = ['DEFAULT_ENCODER', 'embedding_text', 'encoder_path', 'encoder_name', 'text_key', 'token_batches', 'padded_batch',
-           'CellEmbedder', 'embed_cells']
+           'top_layers', 'layer_state', 'tuned_depth', 'state_digest', 'CellEmbedder', 'embed_cells']
 
 # %% ../nbs/07a_embed.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -74,6 +74,31 @@ def padded_batch(flat:np.ndarray,    # every text's tokens, no special tokens, o
     ids[:, 0], ids[np.arange(len(idx)), n_tok + 1] = cls_id, sep_id
     return torch.from_numpy(ids), torch.from_numpy((pos < n_tok[:, None] + 2).astype(np.int64))
 
+# %% ../nbs/07a_embed.ipynb #462721c4
+def top_layers(encoder, # a Hugging Face encoder
+               k:int,   # how many
+              ) -> torch.nn.ModuleList:
+    "The encoder's last `k` transformer layers (`encoder.encoder.layer`, as in BERT, RoBERTa, MiniLM)"
+    layers = getattr(getattr(encoder, 'encoder', None), 'layer', None)
+    if not isinstance(layers, torch.nn.ModuleList):
+        raise ValueError(f'{type(encoder).__name__} has no encoder.layer list: its top layers cannot be tuned')
+    if not 0 < k <= len(layers): raise ValueError(f'tune_layers must be from 1 to {len(layers)} for this encoder, not {k}')
+    return layers[len(layers) - k:]
+
+def layer_state(encoder, k:int) -> dict:
+    "The weights of the encoder's last `k` layers, float16 on the CPU, keyed `0.…` (the lowest of them) to `k-1.…`"
+    return {n: v.detach().to('cpu', torch.float16) for n, v in top_layers(encoder, k).state_dict().items()}
+
+def tuned_depth(state:dict) -> int:
+    "How many top layers a `layer_state` holds"
+    return 1 + max(int(n.split('.', 1)[0]) for n in state)
+
+def state_digest(state:dict) -> str:
+    "A 16-hex-digit digest of a `layer_state`: the embedding cache's signature tells tuned encoders apart"
+    h = hashlib.blake2b(digest_size=8)
+    for n in sorted(state): h.update(n.encode()); h.update(state[n].detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
 # %% ../nbs/07a_embed.ipynb #c9d84760
 class CellEmbedder:
     "A frozen encoder that embeds texts (mean-pooled, L2-normalised), each distinct text once"
@@ -85,6 +110,7 @@ class CellEmbedder:
                  cache_path=None,    # an `.npz` file to read the cache from and `save` it to
                  local_files_only=False, # never try the hub
                  token_budget='auto', # padded tokens per batch (None: `batch_size` texts; auto: 32,768 on a GPU, None on a CPU)
+                 tuned:dict=None,    # weights of the encoder's top layers trained for ordering (`tune_encoder`; a checkpoint's)
                 ):
         self.device = resolve_device(device)
         if token_budget == 'auto': token_budget = 32768 if self.device.type == 'cuda' else None
@@ -95,10 +121,17 @@ class CellEmbedder:
         self.tokenizer = load_tokenizer(path, local_files_only)
         self.encoder = load_encoder(path, local_files_only=local_files_only).to(self.device).eval().requires_grad_(False)
         self.dim = self.encoder.config.hidden_size
-        self.cache_path, self.cache = cache_path, {}
+        self.cache_path, self.cache, self.tuned = cache_path, {}, None
+        if tuned: self.set_tuned(tuned)
         if cache_path and Path(cache_path).is_file(): self._load(cache_path)
 
-    def _signature(self): return f'{self.name}|{self.max_length}|{self.dim}'
+    def _signature(self): return f'{self.name}|{self.max_length}|{self.dim}' + (f'|tuned {self.tuned}' if self.tuned else '')
+
+    def set_tuned(self, state:dict):
+        "Load tuned top layers (`layer_state`'s keys) into the encoder; the cache starts afresh: its vectors were the other weights'"
+        layers = top_layers(self.encoder, tuned_depth(state))
+        layers.load_state_dict({k: v.to(self.device) for k, v in state.items()})
+        self.tuned, self.cache = state_digest(state), {}
 
     def __call__(self, texts:list, progress=False) -> np.ndarray:
         "The embedding of each text, `(len(texts), dim)` float32, computing only those not in the cache"

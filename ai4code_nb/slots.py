@@ -18,16 +18,16 @@ from .metrics import kendall_tau
 from .runtime import seed_everything, torch_threads
 from .optim import make_optimizer, optimizer_step
 from .submission import order_from_scores, orders_tau
-from .embed import DEFAULT_ENCODER, CellEmbedder, embed_cells, embedding_text, encoder_path, encoder_name
+from .embed import DEFAULT_ENCODER, CellEmbedder, embed_cells, embedding_text, encoder_path, encoder_name, state_digest
 
 # %% auto #0
-__all__ = ['N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'identifier_terms', 'lexical_similarity',
-           'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal', 'NotebookItem', 'notebook_items',
-           'notebook_chunks', 'embedded_items', 'slot_code_features', 'NotebookAttention', 'SlotModel',
-           'placement_features', 'first_stage_placement', 'StackedSlotModel', 'median_slot_scores',
-           'pct_from_code_index', 'slot_logits', 'slot_positions', 'markdown_scores', 'slot_scores', 'cosine_scores',
-           'SlotConfig', 'slot_model_from_config', 'slot_loss', 'train_slots', 'save_slot_model', 'load_slot_model',
-           'predict_slots']
+__all__ = ['N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS', 'TUNED_WEIGHTS', 'identifier_terms',
+           'lexical_similarity', 'markdown_cues', 'code_cues', 'markdown_ordinal', 'monotone_in_ordinal',
+           'NotebookItem', 'notebook_items', 'notebook_chunks', 'embedded_items', 'slot_code_features',
+           'NotebookAttention', 'SlotModel', 'placement_features', 'first_stage_placement', 'StackedSlotModel',
+           'median_slot_scores', 'pct_from_code_index', 'slot_logits', 'slot_positions', 'markdown_scores',
+           'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config', 'slot_loss', 'train_slots',
+           'save_slot_model', 'load_slot_model', 'load_tuned', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #e72d5137
 _IDENT = re.compile(r'[A-Za-z_][A-Za-z0-9_]+')
@@ -413,6 +413,9 @@ class SlotConfig:
     max_grad_norm: float = 0.0       # clip the gradient norm (0: no clipping)
     optimizer: str = 'adamw'         # `adamw`, `adamw8bit`, `adam8bit` (see `make_optimizer`)
     seed: int = 0                    # seed of the weights and the notebook order
+    tune_layers: int = 0             # > 0: first train the encoder's top layers, this many, for ordering (`tune_encoder`)
+    tune_epochs: int = 1             # passes of that tuning over the training notebooks
+    encoder_lr: float = 5e-5         # its peak learning rate for the encoder's layers
 
 # %% ../nbs/08_slots.ipynb #2f48aace
 def slot_model_from_config(dim:int,        # embedding width of the encoder
@@ -508,16 +511,18 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
     return model.eval(), history
 
 # %% ../nbs/08_slots.ipynb #e8b0d3cd
-SLOT_CONFIG, SLOT_WEIGHTS = 'slot_config.json', 'slot_model.safetensors'
+SLOT_CONFIG, SLOT_WEIGHTS, TUNED_WEIGHTS = 'slot_config.json', 'slot_model.safetensors', 'encoder_layers.safetensors'
 
 def save_slot_model(model:SlotModel, # the trained model
                     path,            # folder to write (replaced atomically if it exists)
                     cfg:SlotConfig,  # the settings it was trained with
                     extra:dict=None, # anything else to record (e.g. validation tau)
+                    tuned:dict=None, # the encoder's tuned top layers (`layer_state`) whose embeddings it read
                    ) -> Path:
-    "Write the slot model's weights and config to `path`, through a temporary folder and a rename"
+    "Write the slot model's weights and config to `path` (and the tuned layers), through a temporary folder and a rename"
     with atomic_dir(path) as tmp:
         save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp/SLOT_WEIGHTS)
+        if tuned: save_file({k: v.detach().cpu().contiguous() for k, v in tuned.items()}, tmp/TUNED_WEIGHTS)
         conf = {'method': 'slots', 'dim': model.dim, **asdict(cfg), 'encoder': encoder_name(cfg.encoder),
                 **(extra or {})}
         (tmp/SLOT_CONFIG).write_text(json.dumps(conf, indent=1))
@@ -548,18 +553,30 @@ def load_slot_model(path, # a folder written by `save_slot_model`
         raise ModelLoadError(f'{path/SLOT_WEIGHTS}: unreadable weights ({str(e).splitlines()[0]})') from None
     return model.eval(), cfg
 
+def load_tuned(path, # a folder written by `save_slot_model`
+              ) -> dict|None: # `layer_state` of the encoder's tuned top layers, None if the encoder was frozen
+    "The tuned top layers a slot checkpoint's embeddings came from; `ModelLoadError` naming the file if unreadable"
+    f = Path(path)/TUNED_WEIGHTS
+    if not f.is_file(): return None
+    try: state = load_file(f)
+    except (OSError, RuntimeError, SafetensorError) as e: raise ModelLoadError(f'{f}: unreadable weights ({str(e).splitlines()[0]})') from None
+    if not state or not all(n.split('.', 1)[0].isdigit() for n in state): raise ModelLoadError(f'{f}: not the weights of encoder layers')
+    return state
+
 # %% ../nbs/08_slots.ipynb #502b34c1
 def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order (code in its order)
-                  checkpoint,           # a folder written by `save_slot_model`, or a (SlotModel, SlotConfig) pair
+                  checkpoint,           # a folder written by `save_slot_model`, or (SlotModel, SlotConfig[, tuned layers])
                   embedder:CellEmbedder=None, # reuse an embedder (and its cache); default: the checkpoint's encoder
                   progress=False,       # show progress bars
                   device='auto',        # where the encoder runs (`auto`: a GPU if torch sees one); the slot model runs on the CPU
                   chunk:int=2000,       # notebooks embedded and ordered at a time: memory stays one chunk's
                  ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order by the slot model"
-    model, cfg = checkpoint if isinstance(checkpoint, tuple) else load_slot_model(checkpoint)
+    model, cfg, tuned = (*checkpoint, None)[:3] if isinstance(checkpoint, tuple) else (*load_slot_model(checkpoint), load_tuned(checkpoint))
     own = embedder is None   # an embedder made here: nobody else reads its cache
-    embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, device=device)
+    embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, device=device, tuned=tuned)
+    if (tuned and state_digest(tuned)) != embedder.tuned:
+        raise ModelLoadError(f"the embedder's encoder is not the one the slot model read ({'tuned' if tuned else 'frozen'} top layers)")
     if embedder.dim != model.dim:
         raise ModelLoadError(f'encoder {embedder.name} gives {embedder.dim}-wide vectors, '
                              f'the slot model was trained on {model.dim}')
