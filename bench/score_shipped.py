@@ -12,7 +12,7 @@ import json
 from ai4code_nb.data import load_cells, merge_results
 from ai4code_nb.embed import CellEmbedder
 from ai4code_nb.predict import shipped_checkpoint
-from ai4code_nb.slots import load_slot_model, predict_slots
+from ai4code_nb.slots import load_slot_model, load_tuned, predict_slots
 from ai4code_nb.submission import write_submission
 
 def model_record(checkpoint=None) -> dict:
@@ -28,10 +28,11 @@ def main(argv=None):
     a = p.parse_args(argv)
     out, t0 = Path(a.out), time.time()
     if not (out/'T'/'test').is_dir(): raise SystemExit(f"{out/'T'/'test'}: no such folder (build it with unseen_sources.py build)")
-    model, cfg = load_slot_model(a.checkpoint or shipped_checkpoint())
+    ck = a.checkpoint or shipped_checkpoint()
+    (model, cfg), tuned = load_slot_model(ck), load_tuned(ck)   # a tuned encoder's layers, if the model read them
     cells, skipped = load_cells(out/'T', 'test', orders=False, progress=False)
-    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=a.cache)
-    orders = predict_slots(cells, (model, cfg), embedder=emb)
+    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=a.cache, tuned=tuned)
+    orders = predict_slots(cells, (model, cfg, tuned), embedder=emb)
     emb.save()
     write_submission(orders, out/'sub_shipped.csv', cells)
     print(f"{len(orders)} notebooks ordered in {time.time() - t0:.0f}s; skipped {len(skipped)}")
@@ -39,7 +40,7 @@ def main(argv=None):
     import unseen_sources
     res = unseen_sources.score(out, out/'sub_shipped.csv')   # pooled, per package, per-notebook median
     merge_results('bench/demo-results.json', a.key, {
-        'command': shlex.join(['python', 'bench/score_shipped.py'] + (argv or sys.argv[1:])), 'checkpoint': 'ai4code_nb/pretrained',
+        'command': shlex.join(['python', 'bench/score_shipped.py'] + (argv or sys.argv[1:])), 'checkpoint': a.checkpoint or 'ai4code_nb/pretrained',
         'trained_on': model_record(a.checkpoint), 'test_dir': str(out/'T'), 'test_notebooks': res['notebooks'],
         'test_tau': {'shipped model': res['pooled']}, 'per_notebook_median_tau': res['per_notebook_median'],
         'repositories': {k: {'notebooks': v['notebooks'], 'test_tau': {'shipped model': v['tau']}}

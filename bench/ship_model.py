@@ -3,12 +3,14 @@
 
     python bench/ship_model.py CORPUS CORPUS_LARGE [--out ai4code_nb/pretrained] [--cache EMB.npz]
                                [--exclude statsmodels,sktime,aif360,seaborn] [--results_json bench/research-results.json]
-                               [--config '{"attention_layers": 2}']
+                               [--config '{"attention_layers": 2}'] [--config '{"tune_layers": 2}']
 
 Every notebook of a repository named like a package of the held-out test sets (bench/unseen_sources.py
 SETS a and b) is left out of training, so that scores on those sets measure ordering, not memory; how
 many were left out is recorded. The embedding cache is the cost (about 200,000 distinct cell texts):
-build it once (`--cache`), every later run reads it. Time and counts go to `--results_json`.
+build it once (`--cache`), every later run reads it. Time and counts go to `--results_json`. With
+`tune_layers` in the config, the encoder's top layers are tuned first (`tune_encoder`; on a GPU if torch sees
+one) and shipped beside the slot model; the cache is then not used (its vectors are the frozen encoder's).
 """
 import argparse, json, shlex, sys, time
 from dataclasses import replace
@@ -17,6 +19,7 @@ import pandas as pd
 from ai4code_nb.data import load_cells, merge_results
 from ai4code_nb.embed import CellEmbedder, embed_cells
 from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model
+from ai4code_nb.tune import tune_encoder
 
 def held_out_packages() -> set:
     "The package names of the held-out test sets, normalized (lower case, `-` as `_`)"
@@ -81,17 +84,21 @@ def main(argv=None):
     exclude = set(a.exclude.split(',')) if a.exclude else held_out_packages()
     cells, dropped = training_cells(a.corpora, exclude)
     print(f"{cells['id'].nunique()} notebooks, {len(cells)} cells; left out {sum(dropped.values())}: {dropped}", flush=True)
-    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=a.cache)
-    E = embed_cells(cells, emb, cfg.max_chars, progress=True); emb.save()
-    t_embed = time.time() - t0
+    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=None if cfg.tune_layers else a.cache)
+    tuned = tune_encoder(cells, cfg, emb) if cfg.tune_layers else None
+    t_tune = time.time() - t0
+    E = embed_cells(cells, emb, cfg.max_chars, progress=True)
+    if not tuned: emb.save()
+    t_embed = time.time() - t0 - t_tune
     items = notebook_items(cells, E, progress=True)
     model, history = train_slots(items, cfg, progress=True)
-    t_train = time.time() - t0 - t_embed
+    t_train = time.time() - t0 - t_tune - t_embed
     record = {'command': shlex.join(['python', 'bench/ship_model.py'] + (argv or sys.argv[1:])),
               'corpora': a.corpora, 'config': json.loads(a.config), 'notebooks': int(cells['id'].nunique()), 'cells': len(cells),
               'left_out': dropped, 'excluded_packages': sorted(exclude),
-              'seconds': {'embed': round(t_embed, 1), 'train': round(t_train, 1)}, 'threads': torch.get_num_threads()}
-    save_slot_model(model, a.out, cfg, {'trained_on': record})
+              'seconds': {'tune': round(t_tune, 1), 'embed': round(t_embed, 1), 'train': round(t_train, 1)},
+              'threads': torch.get_num_threads(), 'device': str(emb.device)}
+    save_slot_model(model, a.out, cfg, {'trained_on': record}, tuned)
     write_notice(a.out, a.corpora, dropped)
     write_trained_ids(a.out, cells)
     print(f"wrote {a.out}: {record}")
