@@ -67,7 +67,8 @@ def shipped_model_scores(items:list,    # the test notebooks' `notebook_items`
     "The shipped model's scores of `items` when it reads the same embeddings ({} if it does not, or none ships)"
     try: path = shipped_checkpoint(); model, scfg = load_slot_model(path)
     except ModelLoadError: return {}, 0
-    same = (encoder_name(scfg.encoder), scfg.max_length, scfg.max_chars, scfg.tune_layers) == (encoder_name(cfg.encoder), cfg.max_length, cfg.max_chars, 0)
+    same = (encoder_name(scfg.encoder), scfg.max_length, scfg.max_chars) == (encoder_name(cfg.encoder), cfg.max_length, cfg.max_chars)
+    same = same and not scfg.tune_layers and not cfg.tune_layers   # a tuned encoder's vectors are its own
     if not same or not items or items[0].markdown.shape[1] != model.dim: return {}, 0
     seen = set((path/'trained_ids.txt').read_text().split()) if (path/'trained_ids.txt').is_file() else set()
     return {'shipped model': slot_scores(model, items)}, sum(it.id in seen for it in items)
