@@ -23,7 +23,7 @@ def _text_ids(cells:pd.DataFrame, max_chars:int) -> tuple:
     "Each row's text as a number, and the distinct texts: the items then carry text numbers where vectors go"
     index = {}
     ids = [index.setdefault(embedding_text(s, k, max_chars), len(index)) for s, k in zip(cells['source'], cells['cell_type'])]
-    return np.asarray(ids, np.float32)[:, None], list(index)
+    return np.asarray(ids, np.float64)[:, None], list(index)   # exact to 2**53 texts
 
 def _embed_ids(embedder:CellEmbedder, flat, offsets, u:np.ndarray) -> torch.Tensor:
     "The texts `u` through the encoder, with the graph of its trainable layers: mean-pooled, L2-normalised, as `encode`"
