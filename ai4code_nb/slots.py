@@ -573,6 +573,9 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
                  ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order by the slot model"
     model, cfg, tuned = (*checkpoint, None)[:3] if isinstance(checkpoint, tuple) else (*load_slot_model(checkpoint), load_tuned(checkpoint))
+    if cfg.tune_layers and not tuned:
+        raise ModelLoadError(f"{checkpoint if not isinstance(checkpoint, tuple) else 'the checkpoint'}: trained on an encoder with its top "
+                             f"{cfg.tune_layers} layers tuned, but has no {TUNED_WEIGHTS}")
     own = embedder is None   # an embedder made here: nobody else reads its cache
     embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, device=device, tuned=tuned)
     if (tuned and state_digest(tuned)) != embedder.tuned:
