@@ -149,20 +149,32 @@ def encode(self:CellEmbedder, texts:list, # the texts, in order
            progress=False,                # show a progress bar
           ) -> np.ndarray: # `(len(texts), dim)` float32
     "Run the encoder on `texts` (no cache): mean of the real tokens' last hidden states, L2-normalised"
-    tok = self.tokenizer
-    n = self.max_length - 2   # batched calls of the fast tokenizer; long texts cut first, the same tokens (`tokenize_flat`)
-    flat, offsets = tokenize_flat(tok, texts, n, cut_chars=6 * n)
+    flat, offsets = self.tokens(texts)
     batches = token_batches(np.diff(offsets) + 2, self.batch_size, self.token_budget)
     out = torch.zeros(len(texts), self.dim, device=self.device)      # kept on the device, copied to the host once
-    cuda = self.device.type == 'cuda'
     for idx in tqdm(batches, desc='embed cells', unit='batch', disable=not progress, mininterval=1):
-        x, mask = padded_batch(flat, offsets, idx, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0)
-        if cuda: x, mask = x.pin_memory(), mask.pin_memory()         # page-locked: the copy overlaps the GPU's work
-        x, mask = x.to(self.device, non_blocking=cuda), mask.to(self.device, non_blocking=cuda)
-        with self.autocast():
-            hidden = self.encoder(input_ids=x, attention_mask=mask).last_hidden_state
-        out[torch.from_numpy(idx).to(self.device)] = F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1)
+        out[torch.from_numpy(idx).to(self.device)] = self.vectors(flat, offsets, idx)
     return out.cpu().numpy()
+
+@patch
+def tokens(self:CellEmbedder, texts:list, # the texts
+           progress=False,               # show a progress bar
+          ) -> tuple: # (flat int32 ids, int64 offsets), as `tokenize_flat`
+    "The texts' tokens as the encoder reads them: batched calls of the fast tokenizer, long texts cut first (the same tokens)"
+    n = self.max_length - 2
+    return tokenize_flat(self.tokenizer, texts, n, cut_chars=6 * n, progress=progress)
+
+@patch
+def vectors(self:CellEmbedder, flat, offsets, # `tokens`' arrays
+            idx:np.ndarray,                   # the texts of one batch
+           ) -> torch.Tensor: # (len(idx), dim) on the device; with a graph where the encoder has trainable weights
+    "One batch through the encoder: `[CLS] tokens [SEP]` padded without a loop, mean-pooled over real tokens, L2-normalised"
+    tok, cuda = self.tokenizer, self.device.type == 'cuda'
+    x, mask = padded_batch(flat, offsets, idx, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0)
+    if cuda: x, mask = x.pin_memory(), mask.pin_memory()         # page-locked: the copy overlaps the GPU's work
+    x, mask = x.to(self.device, non_blocking=cuda), mask.to(self.device, non_blocking=cuda)
+    with self.autocast(): hidden = self.encoder(input_ids=x, attention_mask=mask).last_hidden_state
+    return F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1)
 
 # %% ../nbs/07a_embed.ipynb #3bc3d6af
 @patch

@@ -6,13 +6,11 @@
 from __future__ import annotations
 import random
 from dataclasses import replace
-import numpy as np, pandas as pd, torch, torch.nn.functional as F
+import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
-from .dataset import tokenize_flat
-from .model import pool
 from .runtime import seed_everything
-from .embed import CellEmbedder, embedding_text, padded_batch, top_layers, layer_state
+from .embed import CellEmbedder, embedding_text, top_layers, layer_state
 from .slots import SlotConfig, notebook_items, slot_model_from_config, slot_loss
 
 # %% auto #0
@@ -24,14 +22,6 @@ def _text_ids(cells:pd.DataFrame, max_chars:int) -> tuple:
     index = {}
     ids = [index.setdefault(embedding_text(s, k, max_chars), len(index)) for s, k in zip(cells['source'], cells['cell_type'])]
     return np.asarray(ids, np.float64)[:, None], list(index)   # exact to 2**53 texts
-
-def _embed_ids(embedder:CellEmbedder, flat, offsets, u:np.ndarray) -> torch.Tensor:
-    "The texts `u` through the encoder, with the graph of its trainable layers: mean-pooled, L2-normalised, as `encode`"
-    tok = embedder.tokenizer
-    x, mask = padded_batch(flat, offsets, u, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0)
-    x, mask = x.to(embedder.device), mask.to(embedder.device)
-    with embedder.autocast(): hidden = embedder.encoder(input_ids=x, attention_mask=mask).last_hidden_state
-    return F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1)
 
 # %% ../nbs/08b_tune.ipynb #2d5ac9ce
 def tune_encoder(cells:pd.DataFrame,    # training cells table (with ranks): id, cell_id, cell_type, source, rank, pct_rank
@@ -47,8 +37,7 @@ def tune_encoder(cells:pd.DataFrame,    # training cells table (with ranks): id,
     ids, texts = _text_ids(cells, cfg.max_chars)
     items = [it for it in notebook_items(cells, ids) if it.slot is not None]
     if not items: raise ValueError('tune_encoder: no training notebook with markdown and known ranks')
-    n = embedder.max_length - 2   # the embedder's tokens: cut as `CellEmbedder.encode` cuts them
-    flat, offsets = tokenize_flat(embedder.tokenizer, texts, n, cut_chars=6 * n, progress=progress)
+    flat, offsets = embedder.tokens(texts, progress)   # the tokens `CellEmbedder.encode` gives the encoder
     one = replace(cfg, stages=1, attention_layers=0)   # the model trained alongside: dropped afterwards
     head = slot_model_from_config(embedder.dim, one).to(embedder.device).train()
     enc.eval().requires_grad_(False); top.train().requires_grad_(True)   # dropout in the tuned layers only
@@ -64,7 +53,7 @@ def tune_encoder(cells:pd.DataFrame,    # training cells table (with ranks): id,
             for j in order:
                 it = items[j]; m = len(it.markdown_rows)
                 u, inv = torch.unique(torch.cat([it.markdown[:, 0], it.code[:, 0]]).long(), return_inverse=True)
-                e = _embed_ids(embedder, flat, offsets, u.numpy())
+                e = embedder.vectors(flat, offsets, u.numpy())   # with the graph of the trainable layers
                 dev = lambda t: None if t is None else t.to(embedder.device)
                 item = replace(it, markdown=e[inv[:m]], code=e[inv[m:]], lexical=dev(it.lexical), markdown_cues=dev(it.markdown_cues),
                                code_cues=dev(it.code_cues), slot=dev(it.slot), pct_rank=dev(it.pct_rank))
