@@ -208,7 +208,7 @@ class NoOpEmbedder(slots.CellEmbedder):   # the embedder `predict_slots` makes, 
 slots.CellEmbedder = NoOpEmbedder
 from ai4code_nb.predict import predict_folder
 t0 = time.perf_counter()
-predict_folder({src!r}, {checkpoint!r}, {out!r}, progress=False, device='cpu')
+predict_folder({src!r}, {checkpoint!r}, {out!r}, progress=False, device='cpu', chunk={chunk!r})
 cells = sum(len(o) for o in read_orders({out!r}).values())
 print(cells, NoOpEmbedder.texts, time.perf_counter() - t0)
 '''
@@ -219,27 +219,29 @@ def _probed(code, what, n) -> list:
     if p.returncode: raise RuntimeError(f'{what} failed: {p.stderr.strip().splitlines()[-1:]}')
     return p.stdout.split()[-n:]
 
-def _timed_predict(src, checkpoint) -> tuple:
+def _timed_predict(src, checkpoint, chunk) -> tuple:
     "Cells, texts embedded (each distinct one once a chunk), seconds and peak memory (MB) of the default method's prediction of `src`, no-op encoder, in a fresh process"
     src = Path(src); (src/'train').rename(src/'test')   # a replica in the test layout, as `ai4code_predict` reads it
-    code = _TIMED_PREDICT.format(src=str(src), checkpoint=str(checkpoint), out=str(src/'submission.csv'))
+    code = _TIMED_PREDICT.format(src=str(src), checkpoint=str(checkpoint), out=str(src/'submission.csv'), chunk=chunk)
     cells, distinct, seconds, peak = _probed(code, 'bench_predict_140k: prediction', 4)
     return int(cells), int(distinct), float(seconds), float(peak)
 
 # %% ../../nbs/09d_bench_infer.ipynb #19cce2e4
 def bench_predict_140k(data_dir=None, # Kaggle-layout folder (default: the bundled sample, repeated)
                        checkpoint=None, # slot model folder (default: the shipped model)
-                       scale_sizes=(1000, 2000, 4000), # notebooks measured (`predict_slots` works 2,000 at a time)
+                       scale_sizes=(2000, 4000, 8000), # notebooks measured: whole multiples of `chunk`
+                       chunk=2000,     # notebooks `predict_folder` reads and orders at a time (its default)
                        target=140_000, # notebooks to extrapolate to
-                       quick=False,    # sizes 100 and 200
+                       quick=False,    # sizes 100 and 200, chunks of 50
                        results=None,   # a results file whose `embed_cells_per_s` prices the encoder (default: this device's)
                        **_,            # the other groups' options
                       ) -> tuple: # (figures, details)
     "The default method's prediction without the encoder's arithmetic, at a few sizes, extrapolated to `target` notebooks"
-    sizes = [100, 200] if quick else list(scale_sizes)
+    sizes, chunk = ([100, 200], 50) if quick else (list(scale_sizes), chunk)
+    if any(n % chunk for n in sizes): raise ValueError(f'bench_predict_140k: sizes {sizes} must be whole multiples of chunk={chunk}')
     data_dir, checkpoint = Path(data_dir) if data_dir else sample_dir(), checkpoint or shipped_checkpoint()
     work = Path(tempfile.mkdtemp(prefix='ai4code_bench_'))
-    try: runs = [_timed_predict(replicate_notebooks(data_dir, work/f'data_{n}', n), checkpoint) for n in sizes]
+    try: runs = [_timed_predict(replicate_notebooks(data_dir, work/f'data_{n}', n), checkpoint, chunk) for n in sizes]
     finally: shutil.rmtree(work, ignore_errors=True)
     cells, distinct, seconds, peak = (np.array(v, float) for v in zip(*runs))
     fit = lambda y: np.polyfit(sizes, y, 1)
@@ -249,7 +251,7 @@ def bench_predict_140k(data_dir=None, # Kaggle-layout folder (default: the bundl
     distinct_at = at(distinct)
     figures = {'predict_140k_seconds_without_encoder': at(seconds), 'predict_140k_peak_mb_extrapolated': at(peak)}
     if rate: figures['predict_140k_hours_extrapolated'] = (at(seconds) + distinct_at / rate) / 3600
-    details = {'data_dir': str(data_dir), 'checkpoint': str(checkpoint), 'notebooks': sizes, 'cells': cells.tolist(),
+    details = {'data_dir': str(data_dir), 'checkpoint': str(checkpoint), 'notebooks': sizes, 'chunk': chunk, 'cells': cells.tolist(),
                'texts_embedded': distinct.tolist(), 'seconds': seconds.tolist(), 'peak_rss_mb': peak.tolist(),
                'target_notebooks': target, 'texts_embedded_at_target': distinct_at, 'embed_cells_per_s': rate,
                'embed_rate_from': str(rf) if rate else None,
