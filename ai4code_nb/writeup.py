@@ -83,7 +83,7 @@ FIGURES = {  # the figures `ai4code_bench` records, by name, and what each one i
         'embed_speedup_vs_before': 'cells embedded/s: today\'s embedder / the package before (row by row, bf16 where the CPU reports it)',
         'embed_tokenize_cut_speedup': 'tokenizing cells: long texts cut at a whitespace run first / whole (the same tokens)',
         'embed_tokenize_twin_speedup': 'tokenizing cells: plain ASCII texts lower-cased by Python, past the normaliser / all through it (the same tokens)',
-        'embed_tokenize_words_speedup': 'tokenizing cells: plain texts split into words by a regex, each distinct word once / text by text past the normaliser (the same tokens)',
+        'embed_tokenize_words_speedup': 'tokenizing cells: plain texts split into words (by a regex until 75c758f, by array operations on bytes since), each distinct word once / text by text past the normaliser (the same tokens)',
         'embed_tokenize_offset_free_speedup': 'tokenizing cells: the Rust tokenizer\'s offset-free call / the `transformers` call (the same tokens)',
         'embed_pipeline_noop_cells_per_s': 'cells/s through the embedding pipeline with a no-op encoder (absolute)',
         'loop_overhead_share': 'share of a training step outside forward, backward and the optimizer (profiler)',
@@ -118,7 +118,7 @@ FIGURES['vi'] = {  # the same figures, described for the Vietnamese page
     'embed_speedup_vs_before': 'số ô nhúng/giây: bộ nhúng hiện nay / gói trước đây (từng dòng, bf16 khi CPU báo có)',
     'embed_tokenize_cut_speedup': 'tokenize các ô: cắt văn bản dài ở khoảng trắng trước / nguyên văn bản (cùng token)',
     'embed_tokenize_twin_speedup': 'tokenize các ô: văn bản ASCII thường do Python viết thường, bỏ qua bộ chuẩn hoá / tất cả qua bộ chuẩn hoá (cùng token)',
-    'embed_tokenize_words_speedup': 'tokenize các ô: văn bản thường tách thành từ bằng một regex, mỗi từ khác nhau một lần / từng văn bản, bỏ qua bộ chuẩn hoá (cùng token)',
+    'embed_tokenize_words_speedup': 'tokenize các ô: văn bản thường tách thành từ (bằng một regex đến 75c758f, từ đó bằng phép toán mảng trên byte), mỗi từ khác nhau một lần / từng văn bản, bỏ qua bộ chuẩn hoá (cùng token)',
     'embed_tokenize_offset_free_speedup': 'tokenize các ô: lời gọi không tính offset của tokenizer Rust / lời gọi của `transformers` (cùng token)',
     'embed_pipeline_noop_cells_per_s': 'số ô/giây qua pipeline nhúng với encoder không làm gì (tuyệt đối)',
     'loop_overhead_share': 'phần của một bước huấn luyện nằm ngoài forward, backward và optimizer (profiler)',
@@ -138,7 +138,7 @@ RATIOS = [k for k in FIGURES['en'] if not k.endswith(ABSOLUTE)]   # the figures 
 # %% ../nbs/11a_writeup.ipynb #7f081c5b
 def bench_results(folder=None, # the folder of `results-*.json` (default: the repository's `bench/`)
                  ) -> list:
-    "Every `results-*.json` of `folder`, CPU first, each with a `label` naming its device and the `file` it came from"
+    "Every `results-*.json` of `folder`, CPU first, each with a `label` (the file's name after `results-`, and the machines) and the `file` it came from"
     if folder is None:
         from nbdev.config import get_config   # the repository's root; nbdev is a development requirement
         folder = get_config().config_path/'bench'
@@ -146,7 +146,7 @@ def bench_results(folder=None, # the folder of `results-*.json` (default: the re
     for p in sorted(Path(folder).glob('results-*.json')):
         r = json.loads(p.read_text())
         machines = sorted({d['machine'] for d in r.get('details', {}).values() if isinstance(d, dict) and d.get('machine')})
-        r['label'] = r.get('device', p.stem[len('results-'):]) + (f" ({'; '.join(machines)})" if machines else '')   # groups run on several machines: each named
+        r['label'] = p.stem[len('results-'):] + (f" ({'; '.join(machines)})" if machines else '')   # the file's name: two files of one device apart; every machine named
         r['file'] = p.name
         out.append(r)
     return sorted(out, key=lambda r: (r.get('device') != 'cpu', r['label']))
