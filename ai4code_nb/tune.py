@@ -10,6 +10,7 @@ import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 from .runtime import seed_everything
+from .optim import param_groups
 from .embed import CellEmbedder, embedding_text, top_layers, layer_state
 from .slots import SlotConfig, notebook_items, slot_model_from_config, slot_loss
 
@@ -22,6 +23,12 @@ def _text_ids(cells:pd.DataFrame, max_chars:int) -> tuple:
     index = {}
     ids = [index.setdefault(embedding_text(s, k, max_chars), len(index)) for s, k in zip(cells['source'], cells['cell_type'])]
     return np.asarray(ids, np.float64)[:, None], list(index)   # exact to 2**53 texts
+
+# %% ../nbs/08b_tune.ipynb #ee4ac22b
+def _tune_optimizer(head, top, cfg:SlotConfig) -> torch.optim.AdamW:
+    "AdamW over the slot head (`cfg.lr`) and the tuned layers (`cfg.encoder_lr`), decay on weight matrices only (`param_groups`)"
+    return torch.optim.AdamW([{**g, 'lr': lr} for m, lr in ((head, cfg.lr), (top, cfg.encoder_lr))
+                              for g in param_groups(m, cfg.weight_decay)])
 
 # %% ../nbs/08b_tune.ipynb #2d5ac9ce
 def tune_encoder(cells:pd.DataFrame,    # training cells table (with ranks): id, cell_id, cell_type, source, rank, pct_rank
@@ -41,8 +48,7 @@ def tune_encoder(cells:pd.DataFrame,    # training cells table (with ranks): id,
     one = replace(cfg, stages=1, attention_layers=0)   # the model trained alongside: dropped afterwards
     head = slot_model_from_config(embedder.dim, one).to(embedder.device).train()
     enc.eval().requires_grad_(False); top.train().requires_grad_(True)   # dropout in the tuned layers only
-    opt = torch.optim.AdamW([{'params': head.parameters(), 'lr': cfg.lr}, {'params': top.parameters(), 'lr': cfg.encoder_lr}],
-                            weight_decay=cfg.weight_decay)
+    opt = _tune_optimizer(head, top, cfg)
     total = cfg.tune_epochs * len(items)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
     rng, step = random.Random(cfg.seed), 0
