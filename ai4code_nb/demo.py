@@ -107,7 +107,7 @@ def embed_notebooks(tables:dict,      # {name: cells table}
                    ) -> tuple: # ({name: notebook_items}, distinct texts embedded, tuned top layers or None)
     "Every cell of every table embedded once, in one pass over their distinct texts (by the tuned encoder with `cfg.tune_layers`); the cache saved"
     embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path, device=device)
-    tuned = tune_encoder(tables['train'], cfg, embedder, progress) if cfg.tune_layers else None   # the cache then starts afresh
+    tuned = tune_encoder(tables['train'], cfg, embedder, progress) if cfg.tune_layers else None   # then a cache file of its own
     embedder([embedding_text(s, k, cfg.max_chars) for c in tables.values() for s, k in zip(c['source'], c['cell_type'])], progress)
     embedder.save()
     return {k: embedded_items(c, embedder, cfg.max_chars, chunk) for k, c in tables.items()}, len(embedder.cache), tuned

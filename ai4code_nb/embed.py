@@ -107,7 +107,7 @@ class CellEmbedder:
                  batch_size=64,      # texts per forward pass (at most, with a token budget)
                  amp='auto',         # autocast precision, see `resolve_amp` (auto: off on CPUs without bf16 hardware)
                  device='auto',      # where the encoder runs: `auto` (a GPU if torch sees one), `cpu`, `cuda`, ...
-                 cache_path=None,    # an `.npz` file to read the cache from and `save` it to
+                 cache_path=None,    # an `.npz` file to read the cache from and `save` it to (tuned: a file beside it, see `set_tuned`)
                  local_files_only=False, # never try the hub
                  token_budget='auto', # padded tokens per batch (None: `batch_size` texts; auto: 32,768 on a GPU, None on a CPU)
                  tuned:dict=None,    # weights of the encoder's top layers trained for ordering (`tune_encoder`; a checkpoint's)
@@ -121,17 +121,20 @@ class CellEmbedder:
         self.tokenizer = load_tokenizer(path, local_files_only)
         self.encoder = load_encoder(path, local_files_only=local_files_only).to(self.device).eval().requires_grad_(False)
         self.dim = self.encoder.config.hidden_size
-        self.cache_path, self.cache, self.tuned = cache_path, {}, None
+        self.cache_path, self.cache, self.tuned, self._frozen_path = cache_path, {}, None, cache_path
         if tuned: self.set_tuned(tuned)
-        if cache_path and Path(cache_path).is_file(): self._load(cache_path)
+        elif cache_path and Path(cache_path).is_file(): self._load(cache_path)
 
     def _signature(self): return f'{self.name}|{self.max_length}|{self.dim}' + (f'|tuned {self.tuned}' if self.tuned else '')
 
     def set_tuned(self, state:dict):
-        "Load tuned top layers (`layer_state`'s keys) into the encoder; the cache starts afresh: its vectors were the other weights'"
+        "Load tuned top layers (`layer_state`'s keys) into the encoder; the cache starts afresh, in a file of its own: `<cache>.tuned-<digest>.npz`"
         layers = top_layers(self.encoder, tuned_depth(state))
         layers.load_state_dict({k: v.to(self.device) for k, v in state.items()})
-        self.tuned, self.cache = state_digest(state), {}
+        self.tuned, self.cache = state_digest(state), {}   # its vectors were the other weights'
+        if self._frozen_path:   # the frozen encoder's cache stays as it is; the same tuned weights find their own again
+            p = Path(self._frozen_path); self.cache_path = p.with_name(f'{p.stem}.tuned-{self.tuned}{p.suffix}')
+            if self.cache_path.is_file(): self._load(self.cache_path)
 
     def __call__(self, texts:list, progress=False) -> np.ndarray:
         "The embedding of each text, `(len(texts), dim)` float32, computing only those not in the cache"
