@@ -10,15 +10,19 @@ SETS a and b) is left out of training, so that scores on those sets measure orde
 many were left out is recorded. The embedding cache is the cost (about 200,000 distinct cell texts):
 build it once (`--cache`), every later run reads it. Time and counts go to `--results_json`. With
 `tune_layers` in the config, the encoder's top layers are tuned first (`tune_encoder`; on a GPU if torch sees
-one) and shipped beside the slot model; the cache is then not used (its vectors are the frozen encoder's).
+one) and shipped beside the slot model; their vectors go to a cache file of their own beside `--cache`
+(`CellEmbedder.set_tuned`). The job can run in two stages, e.g. in two calls of a GPU machine: `--tune_only` writes
+the tuned layers (`encoder_layers.safetensors`) to `--out` and stops; `--tuned_from DIR` reads them from a folder
+(or file) instead of tuning, then embeds and trains as usual.
 """
 import argparse, json, shlex, sys, time
 from dataclasses import replace
 from pathlib import Path
 import pandas as pd
-from ai4code_nb.data import load_cells, merge_results
+from ai4code_nb.data import load_cells, merge_results, write_atomic, ModelLoadError
 from ai4code_nb.embed import CellEmbedder, embed_cells
-from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model
+from ai4code_nb.embed import tuned_depth
+from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model, load_tuned, TUNED_WEIGHTS
 from ai4code_nb.tune import tune_encoder
 
 def held_out_packages() -> set:
@@ -75,20 +79,35 @@ def main(argv=None):
     p.add_argument('--results_json', default=None)
     p.add_argument('--threads', type=int, default=0)
     p.add_argument('--config', default='{}', help='SlotConfig fields to change, as JSON (e.g. {"attention_layers": 2})')
+    p.add_argument('--tune_only', action='store_true', help='with tune_layers: write the tuned layers to --out and stop')
+    p.add_argument('--tuned_from', default=None, help=f'a folder holding {TUNED_WEIGHTS} (or the file): use those layers, no tuning')
     a = p.parse_args(argv)
     for d in a.corpora:
         if not (Path(d)/'train').is_dir(): raise SystemExit(f'{d}: no train/ folder')
     import torch
     if a.threads: torch.set_num_threads(a.threads)
     t0, cfg = time.time(), replace(SlotConfig(), **json.loads(a.config))
+    given = None
+    if a.tuned_from:
+        f = Path(a.tuned_from)
+        try: given = load_tuned(f if f.is_dir() else f.parent) if f.is_dir() or f.name == TUNED_WEIGHTS else None
+        except ModelLoadError as e: raise SystemExit(str(e))   # a damaged file: one line naming it
+        if not given: raise SystemExit(f'{a.tuned_from}: no {TUNED_WEIGHTS} there')
+        if tuned_depth(given) != cfg.tune_layers: raise SystemExit(f'{a.tuned_from}: {tuned_depth(given)} tuned layers, the config says tune_layers={cfg.tune_layers}')
+    if a.tune_only and (not cfg.tune_layers or a.tuned_from): raise SystemExit('--tune_only needs tune_layers in --config, and no --tuned_from')
     exclude = set(a.exclude.split(',')) if a.exclude else held_out_packages()
     cells, dropped = training_cells(a.corpora, exclude)
     print(f"{cells['id'].nunique()} notebooks, {len(cells)} cells; left out {sum(dropped.values())}: {dropped}", flush=True)
-    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=None if cfg.tune_layers else a.cache)
-    t1 = time.time(); tuned = tune_encoder(cells, cfg, emb) if cfg.tune_layers else None
+    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=a.cache, tuned=given)
+    t1 = time.time(); tuned = given or (tune_encoder(cells, cfg, emb) if cfg.tune_layers else None)
     t_tune = time.time() - t1   # the tuning alone; reading the corpora counts with the embedding, as before
+    if a.tune_only:
+        from safetensors.torch import save as to_bytes
+        Path(a.out).mkdir(parents=True, exist_ok=True); write_atomic(Path(a.out)/TUNED_WEIGHTS, to_bytes(tuned))
+        print(f"wrote {Path(a.out)/TUNED_WEIGHTS}: {cfg.tune_layers} layers tuned on {cells['id'].nunique()} notebooks in {t_tune:.0f}s")
+        return
     E = embed_cells(cells, emb, cfg.max_chars, progress=True)
-    if not tuned: emb.save()
+    emb.save()   # a tuned encoder's vectors to their own file beside the frozen cache
     t_embed = time.time() - t0 - t_tune
     items = notebook_items(cells, E, progress=True)
     model, history = train_slots(items, cfg, progress=True)
@@ -97,7 +116,7 @@ def main(argv=None):
               'corpora': a.corpora, 'config': json.loads(a.config), 'notebooks': int(cells['id'].nunique()), 'cells': len(cells),
               'left_out': dropped, 'excluded_packages': sorted(exclude),
               'seconds': {'tune': round(t_tune, 1), 'embed': round(t_embed, 1), 'train': round(t_train, 1)},
-              'threads': torch.get_num_threads(), 'device': str(emb.device)}
+              'threads': torch.get_num_threads(), 'device': str(emb.device), **({'tuned_from': a.tuned_from} if a.tuned_from else {})}
     save_slot_model(model, a.out, cfg, {'trained_on': record}, tuned)
     write_notice(a.out, a.corpora, dropped)
     write_trained_ids(a.out, cells)
