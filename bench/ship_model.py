@@ -19,10 +19,10 @@ import argparse, json, shlex, sys, time
 from dataclasses import replace
 from pathlib import Path
 import pandas as pd
-from ai4code_nb.data import load_cells, merge_results, write_atomic, ModelLoadError
+from ai4code_nb.data import load_cells, merge_results, ModelLoadError
 from ai4code_nb.embed import CellEmbedder, embed_cells
 from ai4code_nb.embed import tuned_depth
-from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model, load_tuned, TUNED_WEIGHTS
+from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model, load_tuned, save_tuned, TUNED_WEIGHTS
 from ai4code_nb.tune import tune_encoder
 
 def held_out_packages() -> set:
@@ -89,8 +89,8 @@ def main(argv=None):
     t0, cfg = time.time(), replace(SlotConfig(), **json.loads(a.config))
     given = None
     if a.tuned_from:
-        f = Path(a.tuned_from)
-        try: given = load_tuned(f if f.is_dir() else f.parent) if f.is_dir() or f.name == TUNED_WEIGHTS else None
+        f = Path(a.tuned_from); folder = f if f.is_dir() else f.parent if f.name == TUNED_WEIGHTS else None
+        try: given = folder and load_tuned(folder)
         except ModelLoadError as e: raise SystemExit(str(e))   # a damaged file: one line naming it
         if not given: raise SystemExit(f'{a.tuned_from}: no {TUNED_WEIGHTS} there')
         if tuned_depth(given) != cfg.tune_layers: raise SystemExit(f'{a.tuned_from}: {tuned_depth(given)} tuned layers, the config says tune_layers={cfg.tune_layers}')
@@ -102,9 +102,7 @@ def main(argv=None):
     t1 = time.time(); tuned = given or (tune_encoder(cells, cfg, emb) if cfg.tune_layers else None)
     t_tune = time.time() - t1   # the tuning alone; reading the corpora counts with the embedding, as before
     if a.tune_only:
-        from safetensors.torch import save as to_bytes
-        Path(a.out).mkdir(parents=True, exist_ok=True); write_atomic(Path(a.out)/TUNED_WEIGHTS, to_bytes(tuned))
-        print(f"wrote {Path(a.out)/TUNED_WEIGHTS}: {cfg.tune_layers} layers tuned on {cells['id'].nunique()} notebooks in {t_tune:.0f}s")
+        print(f"wrote {save_tuned(tuned, a.out)}: {cfg.tune_layers} layers tuned on {cells['id'].nunique()} notebooks in {t_tune:.0f}s")
         return
     E = embed_cells(cells, emb, cfg.max_chars, progress=True)
     emb.save()   # a tuned encoder's vectors to their own file beside the frozen cache
