@@ -22,7 +22,10 @@ encoder's weights, and a call carries at most 64 MiB (the tracked tree, about 7.
 It prints the size (for corpus + corpus-large, all 6,065 training notebooks: 52.4 MiB, 18,510 of the 30,522 word
 rows, with the tracked tree 59.5 MiB: one call); over 64 MiB, lower `--max_notebooks` (notebooks tuned on, corpus
 first, then corpus-large, in the order they are read; the slot model here still trains on all of them). The files
-back from $OUT (`encoder_layers.safetensors`, `gpu_tune.json`) are the `--tuned_from` folder. The lower layers run
+back from $OUT (`encoder_layers.safetensors`, `gpu_tune.json`) are the `--tuned_from` folder. Every minute
+(`--checkpoint_seconds`) the tuning writes the layers so far to $OUT/partial/ and rewrites `gpu_tune.json` with the steps
+done and the seconds taken, so a call cut at its time limit still says how long the whole tuning needs; the partial
+layers are mid-schedule (the learning rate not yet decayed), and `--tuned_from` does not read them unless named. The lower layers run
 there from float16-rounded weights (under bf16 autocast on the GPU anyway), here from the package's float32 ones.
 """
 import argparse, json, lzma, os, shutil, subprocess, sys, time
@@ -112,25 +115,36 @@ def restore(packed:Path, model_dir:Path) -> Path:
 def tune(a):
     import torch
     from dataclasses import replace
-    from ai4code_nb.data import read_cells_csv
-    from ai4code_nb.embed import CellEmbedder
+    from ai4code_nb.data import read_cells_csv, write_atomic
+    from ai4code_nb.embed import CellEmbedder, layer_state
     from ai4code_nb.slots import SlotConfig, save_tuned
     from ai4code_nb.tune import tune_encoder
     import ai4code_nb.embed as embed
     packed, out = Path(a.packed), Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    if not (packed/'pack.json').is_file(): raise SystemExit(f'{packed}/pack.json is missing: the pack did not finish; run pack again')
     restore(packed, embed.encoder_path(embed.DEFAULT_ENCODER))
     t0 = time.time()
     with lzma.open(packed/'cells.csv.xz') as f: Path('/tmp/cells.csv').write_bytes(f.read())
     cells = read_cells_csv('/tmp/cells.csv')
     cfg = replace(SlotConfig(), tune_layers=a.tune_layers)
     emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True)
-    t1 = time.time(); state = tune_encoder(cells, cfg, emb, progress=True)
-    save_tuned(state, out)
+    steps = cfg.tune_epochs * int(cells.groupby('id')['cell_type'].agg(lambda k: (k == 'markdown').any()).sum())
     rec = {'command': ' '.join(['python', 'bench/gpu_tune.py'] + sys.argv[1:]), 'notebooks': int(cells['id'].nunique()),
-           'cells': len(cells), 'tune_layers': a.tune_layers, 'seconds': {'read': round(t1 - t0, 1), 'tune': round(time.time() - t1, 1)},
-           'device': str(emb.device), 'gpu': torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-           'torch': torch.__version__, 'pack': json.loads((packed/'pack.json').read_text())}
-    (out/'gpu_tune.json').write_text(json.dumps(rec, indent=1)); print(json.dumps(rec))
+           'cells': len(cells), 'tune_layers': a.tune_layers, 'steps': steps, 'device': str(emb.device),
+           'gpu': torch.cuda.get_device_name() if torch.cuda.is_available() else None, 'torch': torch.__version__,
+           'pack': json.loads((packed/'pack.json').read_text())}
+    def record(**more):   # rewritten whole at each checkpoint: a call cut at its time limit still brings back how far it got
+        write_atomic(out/'gpu_tune.json', (json.dumps({**rec, **more}, indent=1) + '\n').encode())
+    t1 = last = time.time()
+    def checkpoint(s):    # every `checkpoint_seconds`: the layers so far, mid-schedule, in partial/ (not what --tuned_from reads)
+        nonlocal last
+        if time.time() - last < a.checkpoint_seconds: return
+        last = time.time(); save_tuned(layer_state(emb.encoder, a.tune_layers), out/'partial')
+        record(finished=False, steps_done=s['step'], seconds={'read': round(t1 - t0, 1), 'tune': round(last - t1, 1)})
+    state = tune_encoder(cells, cfg, emb, progress=True, callbacks=[checkpoint] if a.checkpoint_seconds > 0 else ())
+    save_tuned(state, out); shutil.rmtree(out/'partial', ignore_errors=True)
+    record(finished=True, steps_done=steps, seconds={'read': round(t1 - t0, 1), 'tune': round(time.time() - t1, 1)})
+    print((out/'gpu_tune.json').read_text())
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0]); sub = p.add_subparsers(dest='cmd', required=True)
@@ -138,6 +152,8 @@ def main():
     k.add_argument('--max_notebooks', type=int, default=None)
     t = sub.add_parser('tune'); t.add_argument('--packed', default='.gpu16'); t.add_argument('--out', default=os.environ.get('OUT', '/tmp/out'))
     t.add_argument('--tune_layers', type=int, default=2)
+    t.add_argument('--checkpoint_seconds', type=float, default=60,
+                   help='write the layers so far to OUT/partial/ and the record every this many seconds (0: never)')
     a = p.parse_args()
     pack(a) if a.cmd == 'pack' else tune(a)
 
