@@ -5,11 +5,12 @@
     device run: bash .gpu16/run.sh [--tune_layers 2]      carry [".gpu16"]               (there; writes $OUT/)
     python bench/ship_model.py CORPUS CORPUS_LARGE --config '{"tune_layers": 2}' --tuned_from DIR --cache EMB.npz
 
-Tuning is the one step that needs a GPU (on this project's 2-core CPU about 2.5 hours for 6,000 notebooks, from
-the 376 of the set-b tuned run in about 10 minutes);
-embedding the 266,545 cells with the tuned layers and training the slot model are an hour of CPU here, and the
-slot model's training alone (about 10 minutes at 2 threads) would not fit one device call with the tuning. So the
-GPU machine only tunes, and `ship_model.py --tuned_from` does the rest here.
+Tuning is the one step that needs a GPU: on this project's 2-core AMD EPYC, `tune` on the first 1,000 training
+notebooks took 1,722 s (1.7 s a notebook; all 6,065 would take about 3 hours); embedding the 266,545 cells with
+those tuned layers took 2,361 s and training the slot model 746 s there (`bench/research-results.json`, key
+`tuned encoder: top 2 layers tuned on 1,000 notebooks, slot model on all`). The slot model's training alone would
+not fit one device call with the tuning, so the GPU machine only tunes, and `ship_model.py --tuned_from` does the
+rest here.
 
 The GPU machine has torch, transformers, pandas, numpy, tqdm and safetensors, but not fastcore, orjson or the
 encoder's weights, and a call carries at most 64 MiB (the tracked tree, about 7.5 MB, included). `pack` writes:
