@@ -1,10 +1,12 @@
 #!/usr/bin/env python
 """Score the shipped model (ai4code_nb/pretrained) on a test set built by unseen_sources.py, without training.
 
-    python bench/score_shipped.py OUT KEY [--cache EMB.npz] [--checkpoint DIR]
+    python bench/score_shipped.py OUT KEY [--cache EMB.npz] [--checkpoint DIR] [--results_json F] [--label NAME]
 
 Writes OUT/sub_shipped.csv with `ai4code_nb.predict`'s own path (the slot model's orders, a validated submission), then
-records the pooled and per-package Kendall tau with `unseen_sources.py score` under KEY in bench/demo-results.json.
+records the pooled and per-package Kendall tau with `unseen_sources.py score` under KEY in `--results_json`
+(bench/demo-results.json, whose runs the demo page shows), the method named `--label` (`shipped model`). A
+checkpoint that is not the shipped one belongs in bench/research-results.json, under a label that says what it is.
 """
 import argparse, shlex, sys, time
 from pathlib import Path
@@ -25,6 +27,8 @@ def main(argv=None):
     p.add_argument('out'); p.add_argument('key')
     p.add_argument('--cache', default=None, help='embedding cache (.npz) of the test cells, read and updated')
     p.add_argument('--checkpoint', default=None, help='default: the shipped model')
+    p.add_argument('--results_json', default='bench/demo-results.json')
+    p.add_argument('--label', default='shipped model', help="the method's name in the record")
     a = p.parse_args(argv)
     out, t0 = Path(a.out), time.time()
     if not (out/'T'/'test').is_dir(): raise SystemExit(f"{out/'T'/'test'}: no such folder (build it with unseen_sources.py build)")
@@ -39,11 +43,11 @@ def main(argv=None):
     sys.path.insert(0, str(Path(__file__).parent))
     import unseen_sources
     res = unseen_sources.score(out, out/'sub_shipped.csv')   # pooled, per package, per-notebook median
-    merge_results('bench/demo-results.json', a.key, {
+    merge_results(a.results_json, a.key, {
         'command': shlex.join(['python', 'bench/score_shipped.py'] + (argv or sys.argv[1:])), 'checkpoint': a.checkpoint or 'ai4code_nb/pretrained',
         'trained_on': model_record(a.checkpoint), 'test_dir': str(out/'T'), 'test_notebooks': res['notebooks'],
-        'test_tau': {'shipped model': res['pooled']}, 'per_notebook_median_tau': res['per_notebook_median'],
-        'repositories': {k: {'notebooks': v['notebooks'], 'test_tau': {'shipped model': v['tau']}}
+        'test_tau': {a.label: res['pooled']}, 'per_notebook_median_tau': res['per_notebook_median'],
+        'repositories': {k: {'notebooks': v['notebooks'], 'test_tau': {a.label: v['tau']}}
                          for k, v in res.items() if isinstance(v, dict)}, 'seconds': round(time.time() - t0, 1)})
 
 if __name__ == '__main__': main()
