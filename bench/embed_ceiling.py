@@ -35,19 +35,19 @@ def main(argv=None):
     from torch.profiler import profile, ProfilerActivity
     from ai4code_nb.bench.data import bench_split
     from ai4code_nb.bench.harness import cpu_model, package_commit
+    from ai4code_nb.bench.infer import sample_texts
     from ai4code_nb.data import read_cells_csv, merge_results
-    from ai4code_nb.embed import CellEmbedder, DEFAULT_ENCODER, embedding_text, token_batches
+    from ai4code_nb.embed import CellEmbedder, DEFAULT_ENCODER, token_batches
     from ai4code_nb.slots import SlotConfig
     work = bench_split(a.data_dir)
     try: cells = read_cells_csv(work/'train.csv')
     finally: shutil.rmtree(work, ignore_errors=True)
-    cells = cells.sample(min(a.n_cells, len(cells)), random_state=0)   # `bench_embed`'s sample
-    texts = [embedding_text(s, t) for s, t in zip(cells['source'].tolist(), cells['cell_type'].tolist())]
+    texts = sample_texts(cells, a.n_cells)                              # `bench_embed`'s sample
     emb = CellEmbedder(DEFAULT_ENCODER, SlotConfig().max_length)
     flat, offsets = emb.tokens(texts)
     lengths = np.diff(offsets) + 2                                      # with [CLS] and [SEP], as the encoder reads them
     batches = token_batches(lengths, emb.batch_size, emb.token_budget)
-    padded = int(sum(len(i) * lengths[i].max() for i in batches))
+    padded, real = int(sum(len(i) * lengths[i].max() for i in batches)), int(lengths.sum())
     linear = [(n, m) for n, m in emb.encoder.named_modules() if isinstance(m, torch.nn.Linear)]
     flops_per_token = 2 * sum(m.in_features * m.out_features for _, m in linear)
     emb.encode(texts[:128])                                             # warm-up
@@ -56,7 +56,6 @@ def main(argv=None):
     share = ev.get('aten::addmm', 0) / sum(ev.values())                 # the matrix products' share of the encoder's time
     rows = int(round(padded / len(batches)))                            # tokens of a typical batch
     shapes = sorted({(m.in_features, m.out_features) for _, m in linear})
-    real = int(lengths.sum())
     seconds, rates, bound_blas, bound_peak = [], [], [], []
     for _ in range(a.rounds):   # the encoder and the BLAS timed in turn, round by round: this machine's load moves both
         s = time.perf_counter(); emb.encode(texts); t = time.perf_counter() - s
@@ -70,7 +69,7 @@ def main(argv=None):
     rec = {'command': ' '.join(['python', 'bench/embed_ceiling.py'] + (sys.argv[1:] if argv is None else list(argv))),
            'machine': f'{platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}', 'commit': package_commit(),
            'torch': torch.__version__, 'threads': torch.get_num_threads(), 'cells': len(texts),
-           'real_tokens': int(lengths.sum()), 'computed_tokens': padded, 'padding_share': round(1 - lengths.sum() / padded, 4),
+           'real_tokens': real, 'computed_tokens': padded, 'padding_share': round(1 - real / padded, 4),
            'encode_seconds': [round(x, 3) for x in seconds], 'encode_cells_per_s': round(len(texts) / t, 1),
            'addmm_share_of_encoder_time': round(share, 3),
            'encoder_linear_gflops': round(flops_per_token * padded / (t * share) / 1e9, 1),   # on the tokens it computes
