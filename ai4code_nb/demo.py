@@ -18,6 +18,7 @@ from .submission import order_from_scores, markdown_spread_evenly, constant_rank
 from .train import TrainConfig, TrainingLog, train
 from .embed import CellEmbedder, embed_cells, embedding_text, encoder_path, encoder_name
 from .slots import SlotConfig, notebook_items, embedded_items, train_slots, slot_scores, cosine_scores, save_slot_model, load_slot_model
+from .slots import load_tuned, predict_slots
 from .tune import tune_encoder
 from .predict import predict_pointwise, shipped_checkpoint
 
@@ -61,26 +62,36 @@ def _taus(cells, scores:dict, truth=None) -> dict:
     return out
 
 # %% ../nbs/10_demo.ipynb #73aeacda
-def shipped_model_scores(items:list,    # the test notebooks' `notebook_items`
+def shipped_model_scores(cells:pd.DataFrame, # the test notebooks' cells table
+                         items:list,     # their `notebook_items`, as the demo embedded them
                          cfg:SlotConfig, # the settings the items were embedded with
-                        ) -> tuple: # ({'shipped model': scores} or {}, how many of the items it was trained on)
-    "The shipped model's scores of `items` when it reads the same embeddings ({} if it does not, or none ships)"
-    try: path = shipped_checkpoint(); model, scfg = load_slot_model(path)
+                         cache_path=None, # the demo's embedding cache: the shipped model's own vectors go beside it
+                         device='auto',  # where its encoder runs, when it needs its own vectors
+                         checkpoint=None, # the slot checkpoint to score (default: the one the package ships)
+                        ) -> tuple: # ({'shipped model': scores or orders} or {}, how many of the notebooks it learnt)
+    "The shipped model's scores of the test notebooks: on the demo's vectors when it reads the same ones, else on its own encoder's"
+    try: path = Path(checkpoint or shipped_checkpoint()); model, scfg = load_slot_model(path); tuned = load_tuned(path)
     except ModelLoadError: return {}, 0
-    same = (encoder_name(scfg.encoder), scfg.max_length, scfg.max_chars) == (encoder_name(cfg.encoder), cfg.max_length, cfg.max_chars)
-    same = same and not scfg.tune_layers and not cfg.tune_layers   # a tuned encoder's vectors are its own
-    if not same or not items or items[0].markdown.shape[1] != model.dim: return {}, 0
     seen = set((path/'trained_ids.txt').read_text().split()) if (path/'trained_ids.txt').is_file() else set()
-    return {'shipped model': slot_scores(model, items)}, sum(it.id in seen for it in items)
+    n_seen = int(pd.Series(cells['id'].unique()).isin(seen).sum())
+    same = (encoder_name(scfg.encoder), scfg.max_length, scfg.max_chars) == (encoder_name(cfg.encoder), cfg.max_length, cfg.max_chars)
+    if same and not tuned and not cfg.tune_layers and items and items[0].markdown.shape[1] == model.dim:
+        return {'shipped model': slot_scores(model, items)}, n_seen   # the same vectors: no second pass
+    try: embedder = CellEmbedder(scfg.encoder, scfg.max_length, local_files_only=True, cache_path=cache_path, device=device, tuned=tuned)
+    except (OSError, ValueError, ModelLoadError): return {}, 0   # its encoder is not on this machine: no figure, no failure
+    orders = predict_slots(cells, (model, scfg, tuned), embedder)
+    embedder.save()   # a tuned encoder's vectors to their own file: a rerun reads them
+    return {'shipped model': orders}, n_seen
 
 def test_taus(test_dir:Path, cells, orders:dict, name:str, # the test folder, its cells, the model's orders and name
               items:list, constant:float, # the test notebooks' items, baseline (b)'s constant
               cfg:SlotConfig=None, # the slot method's settings: also score the shipped model (None: do not)
+              cache_path=None, device='auto', # where the shipped model's own vectors are cached and computed (`shipped_model_scores`)
              ) -> tuple: # (taus or None, how many test notebooks the shipped model learnt, or None)
     "The test folder's taus when it has `test_orders.csv` (read for scoring only): the model, the shipped model, the baselines"
     truth = read_orders(test_dir/'test_orders.csv') if (test_dir/'test_orders.csv').is_file() else {}
     if not truth or not all(i in truth for i in orders): return None, None
-    shipped, seen = shipped_model_scores(items, cfg) if cfg is not None else ({}, 0)
+    shipped, seen = shipped_model_scores(cells, items, cfg, cache_path, device) if cfg is not None else ({}, 0)
     return _taus(cells, {name: orders, **shipped, **baseline_scores(cells, items, constant)}, truth), (seen if shipped else None)
 
 # %% ../nbs/10_demo.ipynb #3c0d642e
@@ -162,7 +173,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     with stage(secs, 'preprocess'): summary, tables, skipped = read_tables(data_dir, test_dir, work, valid_size, seed, progress)
     log(f"preprocessed {summary['train_notebooks']} training / {summary['val_notebooks']} validation notebooks; "
         f"{tables['test']['id'].nunique()} test notebooks ({len(skipped)} skipped) [{secs['preprocess']:.0f}s]")
-    with stage(secs, 'embed'): items, n_texts, tuned = embed_notebooks(tables, cfg, cache_path or work/'embeddings.npz', progress, device, chunk)
+    with stage(secs, 'embed'): items, n_texts, tuned = embed_notebooks(tables, cfg, (cache_path := cache_path or work/'embeddings.npz'), progress, device, chunk)
     log(f"embedded {sum(map(len, tables.values()))} cells ({n_texts} distinct texts{', by the tuned encoder' if tuned else ''}) [{secs['embed']:.0f}s]")
     train_cells, val_cells, test_cells = tables['train'], tables['val'], tables['test']
     constant = float(train_cells.loc[train_cells['cell_type'] == 'markdown', 'pct_rank'].median())
@@ -179,7 +190,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     with stage(secs, 'predict'):
         orders = order_from_scores(test_cells, predict(test_cells, items['test'])) if method == 'slots' else predict(test_cells, None)
         write_submission(orders, out, test_cells)
-    test, seen = test_taus(test_dir, test_cells, orders, name, items['test'], constant, cfg if method == 'slots' else None)   # and the shipped model's
+    with stage(secs, 'score'): test, seen = test_taus(test_dir, test_cells, orders, name, items['test'], constant, cfg if method == 'slots' else None, cache_path, device)
     log(f"wrote {out} ({len(orders)} notebooks) [{secs['predict']:.0f}s]" + (f"; test Kendall tau: {test}" if test else '')
         + (f" (the shipped model learnt {seen} of these {len(orders)} notebooks)" if seen else ''))
     return {'method': method, 'data_dir': str(data_dir), 'test_dir': str(test_dir), 'out': str(out), 'train_notebooks': summary['train_notebooks'],

@@ -16,7 +16,8 @@ from .model import DEFAULT_MODEL, load_encoder, pool
 
 # %% auto #0
 __all__ = ['DEFAULT_ENCODER', 'embedding_text', 'encoder_path', 'encoder_name', 'text_key', 'token_batches', 'padded_batch',
-           'top_layers', 'layer_state', 'tuned_depth', 'state_digest', 'CellEmbedder', 'embed_cells']
+           'top_layers', 'layer_state', 'tuned_depth', 'state_digest', 'is_compressed', 'compress_layers',
+           'restore_layers', 'CellEmbedder', 'embed_cells']
 
 # %% ../nbs/07a_embed.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -99,6 +100,36 @@ def state_digest(state:dict) -> str:
     for n in sorted(state): h.update(n.encode()); h.update(state[n].detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
+# %% ../nbs/07a_embed.ipynb #269ec587
+def is_compressed(state:dict) -> bool:
+    "Whether a tuned-layers dict is `compress_layers`' int8 form"
+    return any(n.endswith('.q8') for n in state)
+
+def compress_layers(state:dict, # a `layer_state` of tuned layers
+                    base:dict,  # the same layers' frozen `layer_state` (`CellEmbedder.frozen_layers`)
+                   ) -> dict: # each matrix as `<name>.q8` (int8 rows of its difference from `base`) and `<name>.scale`; the rest as it was
+    "Tuned layers kept as int8 differences from the frozen ones: half the bytes of float16"
+    if is_compressed(state): return state
+    if set(state) != set(base): raise ValueError('the tuned and frozen layers hold different weights')
+    out = {}
+    for n, v in state.items():
+        if v.dim() != 2: out[n] = v.to(torch.float16); continue
+        d = v.float() - base[n].float()
+        scale = (d.abs().amax(1, keepdim=True) / 127).clamp_min(1e-6).to(torch.float16).float()   # the scale as stored
+        out[n + '.q8'], out[n + '.scale'] = (d / scale).round().clamp(-127, 127).to(torch.int8), scale.to(torch.float16)
+    return out
+
+def restore_layers(state:dict, # `compress_layers`' output
+                   base:dict,  # the frozen `layer_state` it was made against
+                  ) -> dict: # a float16 `layer_state`
+    "The tuned layers back from their int8 differences"
+    out = {n: v for n, v in state.items() if not n.endswith(('.q8', '.scale'))}
+    for n in (n[:-3] for n in state if n.endswith('.q8')):
+        if n not in base or n + '.scale' not in state: raise ValueError(f'{n}: no frozen weight or no scale to restore it')
+        out[n] = (base[n].float() + state[n + '.q8'].float() * state[n + '.scale'].float()).to(torch.float16)
+    if set(out) != set(base): raise ValueError('the stored layers do not match the frozen ones')
+    return out
+
 # %% ../nbs/07a_embed.ipynb #c9d84760
 class CellEmbedder:
     "A frozen encoder that embeds texts (mean-pooled, L2-normalised), each distinct text once"
@@ -121,16 +152,21 @@ class CellEmbedder:
         self.tokenizer = load_tokenizer(path, local_files_only)
         self.encoder = load_encoder(path, local_files_only=local_files_only).to(self.device).eval().requires_grad_(False)
         self.dim = self.encoder.config.hidden_size
-        self.cache_path, self.cache, self.tuned, self._frozen_path = cache_path, {}, None, cache_path
+        self.cache_path, self.cache, self.tuned, self._frozen_path, self._local = cache_path, {}, None, cache_path, local_files_only
         if tuned: self.set_tuned(tuned)
         elif cache_path and Path(cache_path).is_file(): self._load(cache_path)
 
     def _signature(self): return f'{self.name}|{self.max_length}|{self.dim}' + (f'|tuned {self.tuned}' if self.tuned else '')
 
+    def frozen_layers(self, k:int) -> dict:
+        "The `layer_state` of the encoder's last `k` layers as its files hold them, untuned (read again: tuning changes them in place)"
+        return layer_state(load_encoder(encoder_path(self.name), local_files_only=self._local), k)
+
     def set_tuned(self, state:dict):
-        "Load tuned top layers (`layer_state`'s keys) into the encoder; the cache starts afresh, in a file of its own: `<cache>.tuned-<digest>.npz`"
-        layers = top_layers(self.encoder, tuned_depth(state))
-        layers.load_state_dict({k: v.to(self.device) for k, v in state.items()})
+        "Load tuned top layers (a `layer_state`, or `compress_layers`' int8 form) into the encoder; the cache starts afresh, in a file of its own: `<cache>.tuned-<digest>.npz`"
+        k = tuned_depth(state)
+        full = restore_layers(state, self.frozen_layers(k)) if is_compressed(state) else state
+        top_layers(self.encoder, k).load_state_dict({n: v.to(self.device) for n, v in full.items()})
         self.tuned, self.cache = state_digest(state), {}   # its vectors were the other weights'
         if self._frozen_path:   # the frozen encoder's cache stays as it is; the same tuned weights find their own again
             p = Path(self._frozen_path); self.cache_path = p.with_name(f'{p.stem}.tuned-{self.tuned}{p.suffix}')

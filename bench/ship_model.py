@@ -13,7 +13,9 @@ build it once (`--cache`), every later run reads it. Time and counts go to `--re
 one) and shipped beside the slot model; their vectors go to a cache file of their own beside `--cache`
 (`CellEmbedder.set_tuned`). The job can run in two stages, e.g. in two calls of a GPU machine: `--tune_only` writes
 the tuned layers (`encoder_layers.safetensors`) to `--out` and stops; `--tuned_from DIR` reads them from a folder
-(or file) instead of tuning, then embeds and trains as usual.
+(or file) instead of tuning, then embeds and trains as usual. The shipped layers are kept as int8 differences
+from the frozen encoder's (`compress_layers`), after the slot model was trained on the float16 layers' vectors:
+the two sets of vectors agree to within float rounding (measured in 07a_embed and recorded with the model).
 """
 import argparse, json, shlex, sys, time
 from dataclasses import replace
@@ -21,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from ai4code_nb.data import load_cells, merge_results, ModelLoadError
 from ai4code_nb.embed import CellEmbedder, embed_cells
-from ai4code_nb.embed import tuned_depth
+from ai4code_nb.embed import tuned_depth, compress_layers, encoder_name, DEFAULT_ENCODER
 from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model, load_tuned, save_tuned, TUNED_WEIGHTS
 from ai4code_nb.tune import tune_encoder
 
@@ -48,7 +50,7 @@ def training_cells(corpora, exclude:set) -> tuple: # (cells table, {repo: notebo
     if cells.duplicated(['id', 'cell_id']).any(): raise SystemExit('two corpora share notebook ids')
     return cells, dropped
 
-def write_notice(out, corpora, dropped:dict):
+def write_notice(out, corpora, dropped:dict, tuned_layers:int=0, encoder:str=DEFAULT_ENCODER):
     "The pretrained model's NOTICE: every repository it learnt from, with its license, from the corpora's own tables"
     rows = []
     for d in corpora:
@@ -63,7 +65,11 @@ def write_notice(out, corpora, dropped:dict):
     (Path(out)/'NOTICE').write_text(
         "The model in this folder was trained on the cell sources of the notebooks of these public repositories,\n"
         "used under their licenses (copyright stays with the notebooks' authors). The notebooks themselves are not\n"
-        "shipped: only the weights of a small slot model (see bench/ship_model.py).\n\n"
+        "shipped: only the weights of a small slot model (see bench/ship_model.py)"
+        + (f", and the top {tuned_layers} layers of the encoder {encoder}\n"
+           + ("(sentence-transformers, Apache-2.0)" if encoder == DEFAULT_ENCODER else "(under its own license)") + " trained further "
+           "on these notebooks, stored as their int8 differences\nfrom the original weights (encoder_layers.safetensors)" if tuned_layers else '')
+        + ".\n\n"
         "| repository | license |\n|---|---|\n" + "\n".join(dict.fromkeys(rows)) + "\n")
 
 def write_trained_ids(out, cells):
@@ -115,8 +121,9 @@ def main(argv=None):
               'left_out': dropped, 'excluded_packages': sorted(exclude),
               'seconds': {'tune': round(t_tune, 1), 'embed': round(t_embed, 1), 'train': round(t_train, 1)},
               'threads': torch.get_num_threads(), 'device': str(emb.device), **({'tuned_from': a.tuned_from} if a.tuned_from else {})}
+    if tuned: tuned = compress_layers(tuned, emb.frozen_layers(cfg.tune_layers))   # int8 differences: half the bytes (07a_embed)
     save_slot_model(model, a.out, cfg, {'trained_on': record}, tuned)
-    write_notice(a.out, a.corpora, dropped)
+    write_notice(a.out, a.corpora, dropped, cfg.tune_layers, encoder_name(cfg.encoder))
     write_trained_ids(a.out, cells)
     print(f"wrote {a.out}: {record}")
     if a.results_json: merge_results(a.results_json, 'shipped_model', record)
