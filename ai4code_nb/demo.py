@@ -68,6 +68,7 @@ def shipped_model_scores(cells:pd.DataFrame, # the test notebooks' cells table
                          cache_path=None, # the demo's embedding cache: the shipped model's own vectors go beside it
                          device='auto',  # where its encoder runs, when it needs its own vectors
                          checkpoint=None, # the slot checkpoint to score (default: the one the package ships)
+                         progress=False, # show a progress bar over its own encoder's pass
                         ) -> tuple: # ({'shipped model': scores or orders} or {}, how many of the notebooks it learnt)
     "The shipped model's scores of the test notebooks: on the demo's vectors when it reads the same ones, else on its own encoder's"
     try: path = Path(checkpoint or shipped_checkpoint()); model, scfg = load_slot_model(path); tuned = load_tuned(path)
@@ -79,19 +80,19 @@ def shipped_model_scores(cells:pd.DataFrame, # the test notebooks' cells table
         return {'shipped model': slot_scores(model, items)}, n_seen   # the same vectors: no second pass
     try: embedder = CellEmbedder(scfg.encoder, scfg.max_length, local_files_only=True, cache_path=cache_path, device=device, tuned=tuned)
     except (OSError, ValueError, ModelLoadError): return {}, 0   # its encoder is not on this machine: no figure, no failure
-    orders = predict_slots(cells, (model, scfg, tuned), embedder)
+    orders = predict_slots(cells, (model, scfg, tuned), embedder, progress)
     embedder.save()   # a tuned encoder's vectors to their own file: a rerun reads them
     return {'shipped model': orders}, n_seen
 
 def test_taus(test_dir:Path, cells, orders:dict, name:str, # the test folder, its cells, the model's orders and name
               items:list, constant:float, # the test notebooks' items, baseline (b)'s constant
               cfg:SlotConfig=None, # the slot method's settings: also score the shipped model (None: do not)
-              cache_path=None, device='auto', # where the shipped model's own vectors are cached and computed (`shipped_model_scores`)
+              cache_path=None, device='auto', progress=False, # the shipped model's own vectors: cache, device, progress bar
              ) -> tuple: # (taus or None, how many test notebooks the shipped model learnt, or None)
     "The test folder's taus when it has `test_orders.csv` (read for scoring only): the model, the shipped model, the baselines"
     truth = read_orders(test_dir/'test_orders.csv') if (test_dir/'test_orders.csv').is_file() else {}
     if not truth or not all(i in truth for i in orders): return None, None
-    shipped, seen = shipped_model_scores(cells, items, cfg, cache_path, device) if cfg is not None else ({}, 0)
+    shipped, seen = shipped_model_scores(cells, items, cfg, cache_path, device, progress=progress) if cfg is not None else ({}, 0)
     return _taus(cells, {name: orders, **shipped, **baseline_scores(cells, items, constant)}, truth), (seen if shipped else None)
 
 # %% ../nbs/10_demo.ipynb #3c0d642e
@@ -190,8 +191,8 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     with stage(secs, 'predict'):
         orders = order_from_scores(test_cells, predict(test_cells, items['test'])) if method == 'slots' else predict(test_cells, None)
         write_submission(orders, out, test_cells)
-    with stage(secs, 'score'): test, seen = test_taus(test_dir, test_cells, orders, name, items['test'], constant, cfg if method == 'slots' else None, cache_path, device)
-    log(f"wrote {out} ({len(orders)} notebooks) [{secs['predict']:.0f}s]" + (f"; test Kendall tau: {test}" if test else '')
+    with stage(secs, 'score'): test, seen = test_taus(test_dir, test_cells, orders, name, items['test'], constant, cfg if method == 'slots' else None, cache_path, device, progress)
+    log(f"wrote {out} ({len(orders)} notebooks) [{secs['predict']:.0f}s]" + (f"; test Kendall tau [{secs['score']:.0f}s]: {test}" if test else '')
         + (f" (the shipped model learnt {seen} of these {len(orders)} notebooks)" if seen else ''))
     return {'method': method, 'data_dir': str(data_dir), 'test_dir': str(test_dir), 'out': str(out), 'train_notebooks': summary['train_notebooks'],
             'val_notebooks': summary['val_notebooks'], 'test_notebooks': len(orders), 'skipped': [list(s) for s in skipped + summary['skipped']],
