@@ -15,7 +15,8 @@ one) and shipped beside the slot model; their vectors go to a cache file of thei
 the tuned layers (`encoder_layers.safetensors`) to `--out` and stops; `--tuned_from DIR` reads them from a folder
 (or file) instead of tuning, then embeds and trains as usual. The shipped layers are kept as int8 differences
 from the frozen encoder's (`compress_layers`), after the slot model was trained on the float16 layers' vectors:
-the two sets of vectors agree to within float rounding (measured in 07a_embed and recorded with the model).
+the two sets of vectors agree to within float rounding (`bench/compressed_layers.py`, recorded in
+bench/research-results.json under `shipped_model`).
 """
 import argparse, json, shlex, sys, time
 from dataclasses import replace
