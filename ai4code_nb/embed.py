@@ -153,7 +153,7 @@ class CellEmbedder:
         self.encoder = load_encoder(path, local_files_only=local_files_only).to(self.device).eval().requires_grad_(False)
         self.dim = self.encoder.config.hidden_size
         self.cache_path, self.cache, self.tuned, self._frozen_path, self._local = cache_path, {}, None, cache_path, local_files_only
-        if tuned: self.set_tuned(tuned)
+        if tuned: self.set_tuned(tuned, layer_state(self.encoder, tuned_depth(tuned)) if is_compressed(tuned) else None)   # just read: frozen
         elif cache_path and Path(cache_path).is_file(): self._load(cache_path)
 
     def _signature(self): return f'{self.name}|{self.max_length}|{self.dim}' + (f'|tuned {self.tuned}' if self.tuned else '')
@@ -162,10 +162,10 @@ class CellEmbedder:
         "The `layer_state` of the encoder's last `k` layers as its files hold them, untuned (read again: tuning changes them in place)"
         return layer_state(load_encoder(encoder_path(self.name), local_files_only=self._local), k)
 
-    def set_tuned(self, state:dict):
-        "Load tuned top layers (a `layer_state`, or `compress_layers`' int8 form) into the encoder; the cache starts afresh, in a file of its own: `<cache>.tuned-<digest>.npz`"
+    def set_tuned(self, state:dict, base:dict=None):
+        "Load tuned top layers (a `layer_state`, or `compress_layers`' int8 form added to `base`, default `frozen_layers`) into the encoder; the cache starts afresh, in a file of its own: `<cache>.tuned-<digest>.npz`"
         k = tuned_depth(state)
-        full = restore_layers(state, self.frozen_layers(k)) if is_compressed(state) else state
+        full = restore_layers(state, base or self.frozen_layers(k)) if is_compressed(state) else state
         top_layers(self.encoder, k).load_state_dict({n: v.to(self.device) for n, v in full.items()})
         self.tuned, self.cache = state_digest(state), {}   # its vectors were the other weights'
         if self._frozen_path:   # the frozen encoder's cache stays as it is; the same tuned weights find their own again

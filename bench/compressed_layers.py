@@ -8,7 +8,7 @@ FLOAT16_DIR holds the tuned layers as `gpu_tune.py tune` (or `ship_model.py --tu
 benchmarks time (`ai4code_nb.bench.infer.sample_texts`); printed: the cosine of each pair of vectors (lowest, median),
 the largest difference in any coordinate, and the two files' sizes.
 """
-import argparse, json
+import argparse, json, shlex, sys
 from pathlib import Path
 import numpy as np
 from ai4code_nb.bench.infer import sample_texts
@@ -31,7 +31,7 @@ def main(argv=None):
     cos = (x * y).sum(1)
     r = {'cells': len(texts), 'cosine_min': round(float(cos.min()), 7), 'cosine_median': round(float(np.median(cos)), 7),
          'max_abs_difference': float(np.abs(x - y).max()), 'bytes_float16': (Path(a.float16_dir)/TUNED_WEIGHTS).stat().st_size,
-         'bytes_int8': (ckpt/TUNED_WEIGHTS).stat().st_size, 'command': 'python bench/compressed_layers.py ' + ' '.join(argv or __import__('sys').argv[1:])}
+         'bytes_int8': (ckpt/TUNED_WEIGHTS).stat().st_size, 'command': shlex.join(['python', 'bench/compressed_layers.py'] + (argv or sys.argv[1:]))}
     print(json.dumps(r, indent=1))
     if a.results_json: merge_results(a.results_json, a.key, r)
 
