@@ -23,8 +23,8 @@ from .tune import tune_encoder
 from .predict import predict_pointwise, shipped_checkpoint
 
 # %% auto #0
-__all__ = ['stage', 'read_tables', 'baseline_scores', 'shipped_model_scores', 'test_taus', 'slot_training_log', 'embed_notebooks',
-           'fit_slot_model', 'fit_pointwise', 'run_demo', 'demo_cli']
+__all__ = ['stage', 'read_tables', 'baseline_scores', 'shipped_branch', 'shipped_model_scores', 'test_taus', 'slot_training_log',
+           'embed_notebooks', 'fit_slot_model', 'fit_pointwise', 'run_demo', 'demo_cli']
 
 # %% ../nbs/10_demo.ipynb #44b99bf6
 @contextmanager
@@ -62,6 +62,23 @@ def _taus(cells, scores:dict, truth=None) -> dict:
     return out
 
 # %% ../nbs/10_demo.ipynb #73aeacda
+def _load_shipped(checkpoint=None) -> tuple: # (folder, slot model, its settings, tuned layers or None); `ModelLoadError` if none
+    path = Path(checkpoint or shipped_checkpoint()); model, scfg = load_slot_model(path)
+    return path, model, scfg, load_tuned(path)
+
+def _same_reading(a:SlotConfig, b:SlotConfig) -> bool: # the same encoder reads the same tokens and characters of each cell
+    return (encoder_name(a.encoder), a.max_length, a.max_chars) == (encoder_name(b.encoder), b.max_length, b.max_chars)
+
+def shipped_branch(cfg:SlotConfig, # the demo's settings
+                   test_dir,       # its test folder: the shipped model is scored only where it has `test_orders.csv`
+                   checkpoint=None, # default: the shipped model
+                  ) -> dict: # the tuned layers, or None
+    "The shipped model's tuned top layers, when the demo will score it and they sit on the frozen encoder the demo embeds with"
+    if cfg.tune_layers or not (Path(test_dir)/'test_orders.csv').is_file(): return None
+    try: _, _, scfg, tuned = _load_shipped(checkpoint)
+    except ModelLoadError: return None
+    return tuned if tuned and _same_reading(scfg, cfg) else None
+
 def shipped_model_scores(cells:pd.DataFrame, # the test notebooks' cells table
                          items:list,     # their `notebook_items`, as the demo embedded them
                          cfg:SlotConfig, # the settings the items were embedded with
@@ -71,12 +88,11 @@ def shipped_model_scores(cells:pd.DataFrame, # the test notebooks' cells table
                          progress=False, # show a progress bar over its own encoder's pass
                         ) -> tuple: # ({'shipped model': scores or orders} or {}, how many of the notebooks it learnt)
     "The shipped model's scores of the test notebooks: on the demo's vectors when it reads the same ones, else on its own encoder's"
-    try: path = Path(checkpoint or shipped_checkpoint()); model, scfg = load_slot_model(path); tuned = load_tuned(path)
+    try: path, model, scfg, tuned = _load_shipped(checkpoint)
     except ModelLoadError: return {}, 0
     seen = set((path/'trained_ids.txt').read_text().split()) if (path/'trained_ids.txt').is_file() else set()
     n_seen = int(pd.Series(cells['id'].unique()).isin(seen).sum())
-    same = (encoder_name(scfg.encoder), scfg.max_length, scfg.max_chars) == (encoder_name(cfg.encoder), cfg.max_length, cfg.max_chars)
-    if same and not tuned and not cfg.tune_layers and items and items[0].markdown.shape[1] == model.dim:
+    if _same_reading(scfg, cfg) and not tuned and not cfg.tune_layers and items and items[0].markdown.shape[1] == model.dim:
         return {'shipped model': slot_scores(model, items)}, n_seen   # the same vectors: no second pass
     try: embedder = CellEmbedder(scfg.encoder, scfg.max_length, local_files_only=True, cache_path=cache_path, device=device, tuned=tuned)
     except (OSError, ValueError, ModelLoadError): return {}, 0   # its encoder is not on this machine: no figure, no failure
@@ -116,12 +132,15 @@ def embed_notebooks(tables:dict,      # {name: cells table}
                     progress=True,    # show a progress bar
                     device='auto',    # where the encoder runs
                     chunk=1000,       # notebooks a table embeds at a time (`embedded_items`; None: each table whole)
+                    branch:dict=None, # other top layers (`shipped_branch`) also run on the test table's cells, in the same pass
                    ) -> tuple: # ({name: notebook_items}, distinct texts embedded, tuned top layers or None)
     "Every cell of every table embedded once, in one pass over their distinct texts (by the tuned encoder with `cfg.tune_layers`); the cache saved"
     embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path, device=device)
     tuned = tune_encoder(tables['train'], cfg, embedder, progress) if cfg.tune_layers else None   # then a cache file of its own
-    embedder([embedding_text(s, k, cfg.max_chars) for c in tables.values() for s, k in zip(c['source'], c['cell_type'])], progress)
-    embedder.save()
+    texts = lambda c: [embedding_text(s, k, cfg.max_chars) for s, k in zip(c['source'], c['cell_type'])]
+    other = embedder.branch(branch) if branch and not tuned else None   # its vectors go to their own file, where the shipped model's scoring finds them
+    embedder([t for c in tables.values() for t in texts(c)], progress, other, texts(tables['test']) if other else None)
+    embedder.save(); other and other.save()
     return {k: embedded_items(c, embedder, cfg.max_chars, chunk) for k, c in tables.items()}, len(embedder.cache), tuned
 
 def fit_slot_model(items:dict,     # {'train', 'val'}: notebook items
@@ -174,7 +193,7 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
     with stage(secs, 'preprocess'): summary, tables, skipped = read_tables(data_dir, test_dir, work, valid_size, seed, progress)
     log(f"preprocessed {summary['train_notebooks']} training / {summary['val_notebooks']} validation notebooks; "
         f"{tables['test']['id'].nunique()} test notebooks ({len(skipped)} skipped) [{secs['preprocess']:.0f}s]")
-    with stage(secs, 'embed'): items, n_texts, tuned = embed_notebooks(tables, cfg, (cache_path := cache_path or work/'embeddings.npz'), progress, device, chunk)
+    with stage(secs, 'embed'): items, n_texts, tuned = embed_notebooks(tables, cfg, (cache_path := cache_path or work/'embeddings.npz'), progress, device, chunk, shipped_branch(cfg, test_dir) if method == 'slots' else None)
     log(f"embedded {sum(map(len, tables.values()))} cells ({n_texts} distinct texts{', by the tuned encoder' if tuned else ''}) [{secs['embed']:.0f}s]")
     train_cells, val_cells, test_cells = tables['train'], tables['val'], tables['test']
     constant = float(train_cells.loc[train_cells['cell_type'] == 'markdown', 'pct_rank'].median())

@@ -4,7 +4,8 @@
 
 # %% ../nbs/07a_embed.ipynb #cac92466
 from __future__ import annotations
-import hashlib
+import copy, hashlib
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fastcore.basics import patch
@@ -17,7 +18,7 @@ from .model import DEFAULT_MODEL, load_encoder, pool
 # %% auto #0
 __all__ = ['DEFAULT_ENCODER', 'embedding_text', 'encoder_path', 'encoder_name', 'text_key', 'token_batches', 'padded_batch',
            'top_layers', 'layer_state', 'tuned_depth', 'state_digest', 'is_compressed', 'compress_layers',
-           'restore_layers', 'CellEmbedder', 'embed_cells']
+           'restore_layers', 'CellEmbedder', 'layer_inputs', 'replay_layers', 'embed_cells']
 
 # %% ../nbs/07a_embed.ipynb #c5d15911
 def embedding_text(source:str,       # the cell's source
@@ -167,33 +168,53 @@ class CellEmbedder:
         k = tuned_depth(state)
         full = restore_layers(state, base or self.frozen_layers(k)) if is_compressed(state) else state
         top_layers(self.encoder, k).load_state_dict({n: v.to(self.device) for n, v in full.items()})
-        self.tuned, self.cache = state_digest(state), {}   # its vectors were the other weights'
+        self.tuned, self.depth, self.cache = state_digest(state), k, {}   # its vectors were the other weights'
         if self._frozen_path:   # the frozen encoder's cache stays as it is; the same tuned weights find their own again
             p = Path(self._frozen_path); self.cache_path = p.with_name(f'{p.stem}.tuned-{self.tuned}{p.suffix}')
             if self.cache_path.is_file(): self._load(self.cache_path)
 
-    def __call__(self, texts:list, progress=False) -> np.ndarray:
-        "The embedding of each text, `(len(texts), dim)` float32, computing only those not in the cache"
-        keys = [text_key(t) for t in texts]
-        todo = list({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
-        if todo:
-            vecs = self.encode([t for _, t in todo], progress)
-            self.cache.update(zip([k for k, _ in todo], vecs))
-        return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
+# %% ../nbs/07a_embed.ipynb #d91eb3ca
+@patch
+def __call__(self:CellEmbedder, texts:list, # the texts
+             progress=False,   # show a progress bar
+             branch=None,      # another embedder from `branch`: its cache gets the vectors of ...
+             for_branch=None,  # ... these texts (default: all of `texts`), from the same pass
+            ) -> np.ndarray: # `(len(texts), dim)` float32, this embedder's
+    "The embedding of each text, computing only those not in the cache (nor, for `for_branch`, in the branch's)"
+    keys = [text_key(t) for t in texts]
+    want = set(keys) if branch is None or for_branch is None else {text_key(t) for t in for_branch}
+    missing = lambda k: k not in self.cache or (branch is not None and k in want and k not in branch.cache)
+    todo = list({k: t for k, t in zip(keys, texts) if missing(k)}.items())
+    if todo:
+        rows = np.array([branch is not None and k in want for k, _ in todo])
+        out = self.encode([t for _, t in todo], progress, branch, rows)
+        vecs, bvecs = out if branch is not None else (out, None)
+        for (k, _), v in zip(todo, vecs): self.cache.setdefault(k, v)   # one the cache held (run again for the branch) keeps its vector
+        if branch is not None: branch.cache.update(zip([k for (k, _), r in zip(todo, rows) if r], bvecs))
+    return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
 
 # %% ../nbs/07a_embed.ipynb #9ac0d3dc
 @patch
 @torch.inference_mode()
 def encode(self:CellEmbedder, texts:list, # the texts, in order
            progress=False,                # show a progress bar
-          ) -> np.ndarray: # `(len(texts), dim)` float32
+           branch=None,                   # an embedder from `branch`: also its vectors of ...
+           rows:np.ndarray=None,          # ... the texts marked True here (default: all)
+          ): # `(len(texts), dim)` float32; with a branch, a pair: and `(rows.sum(), dim)`, the branch's
     "Run the encoder on `texts` (no cache): mean of the real tokens' last hidden states, L2-normalised"
     flat, offsets = self.tokens(texts)
     batches = token_batches(np.diff(offsets) + 2, self.batch_size, self.token_budget)
     out = torch.zeros(len(texts), self.dim, device=self.device)      # kept on the device, copied to the host once
+    rows = np.ones(len(texts), bool) if branch is not None and rows is None else rows
+    bout = torch.zeros(int(rows.sum()) if branch is not None else 0, self.dim, device=self.device)
+    at = torch.from_numpy(np.cumsum(rows) - 1).to(self.device) if branch is not None else None   # each marked text's row in `bout`
     for idx in tqdm(batches, desc='embed cells', unit='batch', disable=not progress, mininterval=1):
-        out[torch.from_numpy(idx).to(self.device)] = self.vectors(flat, offsets, idx)
-    return out.cpu().numpy()
+        i = torch.from_numpy(idx).to(self.device)
+        if branch is None: out[i] = self.vectors(flat, offsets, idx); continue
+        sel = torch.from_numpy(rows[idx]).to(self.device)
+        out[i], bv = self.vectors(flat, offsets, idx, branch, sel)
+        if bv is not None: bout[at[i[sel]]] = bv
+    return out.cpu().numpy() if branch is None else (out.cpu().numpy(), bout.cpu().numpy())
 
 @patch
 def tokens(self:CellEmbedder, texts:list, # the texts
@@ -206,14 +227,21 @@ def tokens(self:CellEmbedder, texts:list, # the texts
 @patch
 def vectors(self:CellEmbedder, flat, offsets, # `tokens`' arrays
             idx:np.ndarray,                   # the texts of one batch
-           ) -> torch.Tensor: # (len(idx), dim) on the device; with a graph where the encoder has trainable weights
+            branch=None,                      # an embedder from `branch`: also its vectors of ...
+            sel:torch.Tensor=None,            # ... the batch's texts marked True here
+           ): # (len(idx), dim) on the device, with a graph where the encoder has trainable weights; with a branch, a pair: and (sel.sum(), dim) or None
     "One batch through the encoder: `[CLS] tokens [SEP]` padded without a loop, mean-pooled over real tokens, L2-normalised"
     tok, cuda = self.tokenizer, self.device.type == 'cuda'
     x, mask = padded_batch(flat, offsets, idx, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0)
     if cuda: x, mask = x.pin_memory(), mask.pin_memory()         # page-locked: the copy overlaps the GPU's work
     x, mask = x.to(self.device, non_blocking=cuda), mask.to(self.device, non_blocking=cuda)
-    with self.autocast(): hidden = self.encoder(input_ids=x, attention_mask=mask).last_hidden_state
-    return F.normalize(pool(hidden.float(), mask, 'mean'), dim=-1)
+    unit = lambda h, m: F.normalize(pool(h.float(), m, 'mean'), dim=-1)
+    if branch is None:
+        with self.autocast(): return unit(self.encoder(input_ids=x, attention_mask=mask).last_hidden_state, mask)
+    with self.autocast(), layer_inputs(top_layers(self.encoder, branch.depth)[0]) as seen:
+        v = unit(self.encoder(input_ids=x, attention_mask=mask).last_hidden_state, mask)
+        if not sel.any(): return v, None
+        return v, unit(replay_layers(top_layers(branch.encoder, branch.depth), *seen[0], sel), mask[sel])
 
 # %% ../nbs/07a_embed.ipynb #3bc3d6af
 @patch
@@ -235,6 +263,37 @@ def _load(self:CellEmbedder, path):
     keys = z['keys']   # 16 bytes per key; files of older versions hold them as 'S16', which drops trailing NULs
     keys = [bytes(k).ljust(16, b'\0') for k in keys] if keys.dtype.kind == 'S' else [k.tobytes() for k in keys]
     self.cache = dict(zip(keys, z['vectors']))
+
+# %% ../nbs/07a_embed.ipynb #8ab4b512
+@contextmanager
+def layer_inputs(layer:torch.nn.Module):
+    "Record the positional and keyword arguments each call of `layer` gets (a list of pairs), while in the block"
+    seen = []
+    hook = layer.register_forward_pre_hook(lambda m, args, kwargs: seen.append((args, kwargs)), with_kwargs=True)
+    try: yield seen
+    finally: hook.remove()
+
+def replay_layers(layers,          # transformer layers, e.g. another set of weights for the ones `layer_inputs` watched
+                  args:tuple, kwargs:dict, # what the first watched layer got: hidden states first, masks after
+                  rows:torch.Tensor=None,  # keep only these rows of the batch (a bool mask; default all)
+                 ) -> torch.Tensor: # the last layer's hidden states
+    "Run `layers` on the inputs another layer was called with: every batch-sized tensor argument cut to `rows`"
+    n = args[0].shape[0]
+    cut = lambda v: v[rows] if rows is not None and torch.is_tensor(v) and v.dim() and v.shape[0] == n else v
+    h, rest, kwargs = cut(args[0]), [cut(a) for a in args[1:]], {k: cut(v) for k, v in kwargs.items()}
+    for layer in layers:
+        out = layer(h, *rest, **kwargs)
+        h = out[0] if isinstance(out, tuple) else out   # transformers < 5 return a tuple
+    return h
+
+@patch
+def branch(self:CellEmbedder, tuned:dict, # other weights for the top layers: a `layer_state` or its `compress_layers` form
+          ) -> CellEmbedder: # an embedder of its own (cache, file), these weights on top of this one's frozen layers
+    "Another embedder with `tuned` as its top layers, sharing the tokenizer; `self(texts, branch=it)` fills its cache in the same pass"
+    if self.tuned: raise ValueError('branch from the frozen encoder, not from one with tuned layers')
+    b = copy.copy(self); b.encoder = copy.deepcopy(self.encoder)
+    b.set_tuned(tuned, layer_state(self.encoder, tuned_depth(tuned)) if is_compressed(tuned) else None)
+    return b
 
 # %% ../nbs/07a_embed.ipynb #9e5057f1
 def embed_cells(cells:pd.DataFrame, # cells table: cell_type, source
