@@ -187,8 +187,8 @@ def __call__(self:CellEmbedder, texts:list, # the texts
     todo = list({k: t for k, t in zip(keys, texts) if missing(k)}.items())
     if todo:
         rows = np.array([branch is not None and k in want for k, _ in todo])
-        out = self.encode([t for _, t in todo], progress, branch, rows)
-        vecs, bvecs = out if branch is not None else (out, None)
+        texts_todo = [t for _, t in todo]   # without a branch, `encode` is called as subclasses that override it expect
+        vecs, bvecs = (self.encode(texts_todo, progress), None) if branch is None else self.encode(texts_todo, progress, branch, rows)
         for (k, _), v in zip(todo, vecs): self.cache.setdefault(k, v)   # one the cache held (run again for the branch) keeps its vector
         if branch is not None: branch.cache.update(zip([k for (k, _), r in zip(todo, rows) if r], bvecs))
     return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
@@ -291,8 +291,10 @@ def branch(self:CellEmbedder, tuned:dict, # other weights for the top layers: a 
           ) -> CellEmbedder: # an embedder of its own (cache, file), these weights on top of this one's frozen layers
     "Another embedder with `tuned` as its top layers, sharing the tokenizer; `self(texts, branch=it)` fills its cache in the same pass"
     if self.tuned: raise ValueError('branch from the frozen encoder, not from one with tuned layers')
-    b = copy.copy(self); b.encoder = copy.deepcopy(self.encoder)
-    b.set_tuned(tuned, layer_state(self.encoder, tuned_depth(tuned)) if is_compressed(tuned) else None)
+    k = tuned_depth(tuned); top = {id(p) for p in top_layers(self.encoder, k).parameters()}
+    shared = {id(p): p for p in self.encoder.parameters() if id(p) not in top}   # the layers below and the embeddings: one copy in memory
+    b = copy.copy(self); b.encoder = copy.deepcopy(self.encoder, shared)
+    b.set_tuned(tuned, layer_state(self.encoder, k) if is_compressed(tuned) else None)
     return b
 
 # %% ../nbs/07a_embed.ipynb #9e5057f1
