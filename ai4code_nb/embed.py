@@ -209,11 +209,10 @@ def encode(self:CellEmbedder, texts:list, # the texts, in order
     bout = torch.zeros(int(rows.sum()) if branch is not None else 0, self.dim, device=self.device)
     at = torch.from_numpy(np.cumsum(rows) - 1).to(self.device) if branch is not None else None   # each marked text's row in `bout`
     for idx in tqdm(batches, desc='embed cells', unit='batch', disable=not progress, mininterval=1):
-        i = torch.from_numpy(idx).to(self.device)
-        if branch is None: out[i] = self.vectors(flat, offsets, idx); continue
-        sel = torch.from_numpy(rows[idx]).to(self.device)
-        out[i], bv = self.vectors(flat, offsets, idx, branch, sel)
-        if bv is not None: bout[at[i[sel]]] = bv
+        i, want = torch.from_numpy(idx).to(self.device), (rows[idx] if branch is not None else None)
+        if want is None or not want.any(): out[i] = self.vectors(flat, offsets, idx); continue   # decided on the host: no sync
+        sel = torch.from_numpy(want).to(self.device)
+        out[i], bout[at[i[sel]]] = self.vectors(flat, offsets, idx, branch, sel)
     return out.cpu().numpy() if branch is None else (out.cpu().numpy(), bout.cpu().numpy())
 
 @patch
@@ -229,7 +228,7 @@ def vectors(self:CellEmbedder, flat, offsets, # `tokens`' arrays
             idx:np.ndarray,                   # the texts of one batch
             branch=None,                      # an embedder from `branch`: also its vectors of ...
             sel:torch.Tensor=None,            # ... the batch's texts marked True here
-           ): # (len(idx), dim) on the device, with a graph where the encoder has trainable weights; with a branch, a pair: and (sel.sum(), dim) or None
+           ): # (len(idx), dim) on the device, with a graph where the encoder has trainable weights; with a branch, a pair: and (sel.sum(), dim)
     "One batch through the encoder: `[CLS] tokens [SEP]` padded without a loop, mean-pooled over real tokens, L2-normalised"
     tok, cuda = self.tokenizer, self.device.type == 'cuda'
     x, mask = padded_batch(flat, offsets, idx, tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0)
@@ -240,7 +239,6 @@ def vectors(self:CellEmbedder, flat, offsets, # `tokens`' arrays
         with self.autocast(): return unit(self.encoder(input_ids=x, attention_mask=mask).last_hidden_state, mask)
     with self.autocast(), layer_inputs(top_layers(self.encoder, branch.depth)[0]) as seen:
         v = unit(self.encoder(input_ids=x, attention_mask=mask).last_hidden_state, mask)
-        if not sel.any(): return v, None
         return v, unit(replay_layers(top_layers(branch.encoder, branch.depth), *seen[0], sel), mask[sel])
 
 # %% ../nbs/07a_embed.ipynb #3bc3d6af
