@@ -137,10 +137,10 @@ def embed_notebooks(tables:dict,      # {name: cells table}
     "Every cell of every table embedded once, in one pass over their distinct texts (by the tuned encoder with `cfg.tune_layers`); the cache saved"
     embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path, device=device)
     tuned = tune_encoder(tables['train'], cfg, embedder, progress) if cfg.tune_layers else None   # then a cache file of its own
-    texts = lambda c: [embedding_text(s, k, cfg.max_chars) for s, k in zip(c['source'], c['cell_type'])]
+    texts = {k: [embedding_text(s, t, cfg.max_chars) for s, t in zip(c['source'], c['cell_type'])] for k, c in tables.items()}
     try: other = embedder.branch(branch) if branch and not tuned else None   # its vectors go to their own file, where the shipped model's scoring finds them
     except ValueError: other = None   # an encoder whose layers cannot be told apart: the scoring makes its own pass, or none
-    embedder([t for c in tables.values() for t in texts(c)], progress, other, texts(tables['test']) if other else None)
+    embedder([t for ts in texts.values() for t in ts], progress, other, texts['test'] if other else None)
     embedder.save(); other and other.save()
     return {k: embedded_items(c, embedder, cfg.max_chars, chunk) for k, c in tables.items()}, len(embedder.cache), tuned
 

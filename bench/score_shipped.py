@@ -15,6 +15,7 @@ import argparse, platform, shlex, sys, time
 import torch
 from pathlib import Path
 import json
+from ai4code_nb.bench.harness import cpu_model
 from ai4code_nb.data import load_cells, merge_results
 from ai4code_nb.embed import CellEmbedder
 from ai4code_nb.predict import shipped_checkpoint
@@ -28,10 +29,8 @@ def model_record(checkpoint=None) -> dict:
     return {k: v for k, v in conf.get('trained_on', {}).items() if k in ('notebooks', 'cells', 'left_out', 'command')}
 
 def machine() -> str:
-    "Architecture, threads, CPU model and torch's CPU capability (AVX2, AVX512, ...)"
-    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), '?') \
-        if Path('/proc/cpuinfo').is_file() else platform.processor()
-    return f"{platform.machine()}, {torch.get_num_threads()} threads, {cpu}, {torch.backends.cpu.get_cpu_capability()}"
+    "Architecture, threads, CPU model (`cpu_model`, as the benchmark files name it) and torch's CPU capability (AVX2, AVX512, ...)"
+    return f"{platform.machine()}, {torch.get_num_threads()} threads, {cpu_model()}, {torch.backends.cpu.get_cpu_capability()}"
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
