@@ -12,7 +12,7 @@ import numpy as np, orjson, pandas as pd, torch
 from .cli import cli
 from .data import load_cells, read_cells_csv, sample_dir, ModelLoadError, warning_line, read_orders, merge_results, skip_report
 from .preprocess import preprocess
-from .runtime import resolve_device
+from .runtime import runs_on
 from .metrics import kendall_tau
 from .submission import order_from_scores, markdown_spread_evenly, constant_rank, write_submission, orders_tau
 from .train import TrainConfig, TrainingLog, train
@@ -24,7 +24,7 @@ from .predict import predict_pointwise, shipped_checkpoint
 
 # %% auto #0
 __all__ = ['stage', 'read_tables', 'baseline_scores', 'shipped_branch', 'shipped_model_scores', 'test_taus', 'slot_training_log',
-           'embed_notebooks', 'fit_slot_model', 'fit_pointwise', 'run_demo', 'demo_cli']
+           'embed_notebooks', 'fit_slot_model', 'fit_pointwise', 'demo_folders', 'run_demo', 'demo_cli']
 
 # %% ../nbs/10_demo.ipynb #44b99bf6
 @contextmanager
@@ -86,6 +86,7 @@ def shipped_model_scores(cells:pd.DataFrame, # the test notebooks' cells table
                          device='auto',  # where its encoder runs, when it needs its own vectors
                          checkpoint=None, # the slot checkpoint to score (default: the one the package ships)
                          progress=False, # show a progress bar over its own encoder's pass
+                         amp='auto',     # its encoder's autocast precision (`resolve_amp`), as the demo's
                         ) -> tuple: # ({'shipped model': scores or orders} or {}, how many of the notebooks it learnt)
     "The shipped model's scores of the test notebooks: on the demo's vectors when it reads the same ones, else on its own encoder's"
     try: path, model, scfg, tuned = _load_shipped(checkpoint)
@@ -94,7 +95,7 @@ def shipped_model_scores(cells:pd.DataFrame, # the test notebooks' cells table
     n_seen = int(pd.Series(cells['id'].unique()).isin(seen).sum())
     if _same_reading(scfg, cfg) and not tuned and not cfg.tune_layers and items and items[0].markdown.shape[1] == model.dim:
         return {'shipped model': slot_scores(model, items)}, n_seen   # the same vectors: no second pass
-    try: embedder = CellEmbedder(scfg.encoder, scfg.max_length, local_files_only=True, cache_path=cache_path, device=device, tuned=tuned)
+    try: embedder = CellEmbedder(scfg.encoder, scfg.max_length, local_files_only=True, cache_path=cache_path, device=device, amp=amp, tuned=tuned)
     except (OSError, ValueError, ModelLoadError): return {}, 0   # its encoder is not on this machine: no figure, no failure
     orders = predict_slots(cells, (model, scfg, tuned), embedder, progress)
     embedder.save()   # a tuned encoder's vectors to their own file: a rerun reads them
@@ -103,12 +104,12 @@ def shipped_model_scores(cells:pd.DataFrame, # the test notebooks' cells table
 def test_taus(test_dir:Path, cells, orders:dict, name:str, # the test folder, its cells, the model's orders and name
               items:list, constant:float, # the test notebooks' items, baseline (b)'s constant
               cfg:SlotConfig=None, # the slot method's settings: also score the shipped model (None: do not)
-              cache_path=None, device='auto', progress=False, # the shipped model's own vectors: cache, device, progress bar
+              cache_path=None, device='auto', progress=False, amp='auto', # the shipped model's own vectors: cache, device, progress bar, precision
              ) -> tuple: # (taus or None, how many test notebooks the shipped model learnt, or None)
     "The test folder's taus when it has `test_orders.csv` (read for scoring only): the model, the shipped model, the baselines"
     truth = read_orders(test_dir/'test_orders.csv') if (test_dir/'test_orders.csv').is_file() else {}
     if not truth or not all(i in truth for i in orders): return None, None
-    shipped, seen = shipped_model_scores(cells, items, cfg, cache_path, device, progress=progress) if cfg is not None else ({}, 0)
+    shipped, seen = shipped_model_scores(cells, items, cfg, cache_path, device, progress=progress, amp=amp) if cfg is not None else ({}, 0)
     return _taus(cells, {name: orders, **shipped, **baseline_scores(cells, items, constant)}, truth), (seen if shipped else None)
 
 # %% ../nbs/10_demo.ipynb #3c0d642e
@@ -133,9 +134,10 @@ def embed_notebooks(tables:dict,      # {name: cells table}
                     device='auto',    # where the encoder runs
                     chunk=1000,       # notebooks a table embeds at a time (`embedded_items`; None: each table whole)
                     branch:dict=None, # other top layers (`shipped_branch`) also run on the test table's cells, in the same pass
+                    amp='auto',       # the encoder's autocast precision (`resolve_amp`)
                    ) -> tuple: # ({name: notebook_items}, distinct texts embedded, tuned top layers or None)
     "Every cell of every table embedded once, in one pass over their distinct texts (by the tuned encoder with `cfg.tune_layers`); the cache saved"
-    embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path, device=device)
+    embedder = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=cache_path, device=device, amp=amp)
     tuned = tune_encoder(tables['train'], cfg, embedder, progress) if cfg.tune_layers else None   # then a cache file of its own
     texts = {k: [embedding_text(s, t, cfg.max_chars) for s, t in zip(c['source'], c['cell_type'])] for k, c in tables.items()}
     try: other = embedder.branch(branch) if branch and not tuned else None   # its vectors go to their own file, where the shipped model's scoring finds them
@@ -159,14 +161,23 @@ def fit_slot_model(items:dict,     # {'train', 'val'}: notebook items
     meta = {'history': history, 'refit_on_validation': bool(refit and items['val'])}
     return val_model, model, save_slot_model(model, work/'model', cfg, meta, tuned)
 
-def fit_pointwise(work:Path, encoder:str, has_val:bool, steps:int, seed:int, progress=True) -> Path:
+def fit_pointwise(work:Path, encoder:str, has_val:bool, steps:int, seed:int, progress=True, amp='auto') -> Path:
     "The original's method on the preprocessed split in `work/data`: a short CPU budget of `steps` optimizer steps at 256 tokens"
     d = work/'data'
     res = train(TrainConfig(train_mark_path=str(d/'train_mark.csv'), train_features_path=str(d/'train_fts.json'),
                             val_mark_path=str(d/'val_mark.csv') if has_val else '', val_features_path=str(d/'val_fts.json'),
                             val_path=str(d/'val.csv'), model_name_or_path=encoder, total_max_len=256, max_steps=steps, epochs=1,
-                            lr=3e-5, warmup_ratio=0.1, n_workers=0, seed=seed, output_dir=str(work/'pointwise'), progress=progress))
+                            lr=3e-5, warmup_ratio=0.1, n_workers=0, seed=seed, output_dir=str(work/'pointwise'), progress=progress, amp=amp))
     return res['best_dir']
+
+# %% ../nbs/10_demo.ipynb #f541ce62
+def demo_folders(data_dir=None, # training folder; default: the bundled real notebooks
+                 test_dir=None, # folder holding `test/<id>.json`; default: the bundled held-out notebooks
+                ) -> tuple: # (data_dir, test_dir) as paths
+    "The demo's two folders, checked before any work: a test folder without `test/` is a clear error"
+    data_dir, test_dir = Path(data_dir or sample_dir()), Path(test_dir or sample_dir())
+    if not (test_dir/'test').is_dir(): raise FileNotFoundError(f"{test_dir/'test'}: no such folder (expected test/<id>.json files)")
+    return data_dir, test_dir
 
 # %% ../nbs/10_demo.ipynb #c56fd62a
 def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the bundled real notebooks
@@ -184,17 +195,17 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
              cache_path=None,    # the embedding cache file (default: `work_dir/embeddings.npz`); runs may share one
              device='auto',      # where the encoder runs (`auto`: a GPU if torch sees one); the slot model runs on the CPU
              chunk=1000,         # notebooks embedded at a time (`embed_notebooks`): memory holds one chunk's embeddings
+             amp='auto',         # the encoder's autocast precision: `auto` (bf16 where it pays), `bf16`, `fp16`, `off` (fp32)
             ) -> dict: # what was done, the taus and the time each stage took
     "Preprocess, embed, train, validate against the baselines, predict the test folder and write a submission"
     if method not in ('slots', 'pointwise'): raise ValueError(f"method must be slots or pointwise, not {method!r}")
-    t_all, secs, cfg, device = time.perf_counter(), {}, cfg or SlotConfig(seed=seed), resolve_device(device)   # fail early
-    data_dir, test_dir = Path(data_dir or sample_dir()), Path(test_dir or sample_dir())
-    if not (test_dir/'test').is_dir(): raise FileNotFoundError(f"{test_dir/'test'}: no such folder (expected test/<id>.json files)")
+    t_all, secs, cfg, (device, precision) = time.perf_counter(), {}, cfg or SlotConfig(seed=seed), runs_on(device, amp)   # fail early
+    data_dir, test_dir = demo_folders(data_dir, test_dir)
     (work := Path(work_dir or tempfile.mkdtemp(prefix='ai4code_demo_'))).mkdir(parents=True, exist_ok=True)
     with stage(secs, 'preprocess'): summary, tables, skipped = read_tables(data_dir, test_dir, work, valid_size, seed, progress)
     log(f"preprocessed {summary['train_notebooks']} training / {summary['val_notebooks']} validation notebooks; "
         f"{tables['test']['id'].nunique()} test notebooks ({len(skipped)} skipped) [{secs['preprocess']:.0f}s]")
-    with stage(secs, 'embed'): items, n_texts, tuned = embed_notebooks(tables, cfg, (cache_path := cache_path or work/'embeddings.npz'), progress, device, chunk, shipped_branch(cfg, test_dir) if method == 'slots' else None)
+    with stage(secs, 'embed'): items, n_texts, tuned = embed_notebooks(tables, cfg, (cache_path := cache_path or work/'embeddings.npz'), progress, device, chunk, shipped_branch(cfg, test_dir) if method == 'slots' else None, amp)
     log(f"embedded {sum(map(len, tables.values()))} cells ({n_texts} distinct texts{', by the tuned encoder' if tuned else ''}) [{secs['embed']:.0f}s]")
     train_cells, val_cells, test_cells = tables['train'], tables['val'], tables['test']
     constant = float(train_cells.loc[train_cells['cell_type'] == 'markdown', 'pct_rank'].median())
@@ -203,20 +214,20 @@ def run_demo(data_dir=None,      # training folder (Kaggle layout); default: the
             val_model, model, checkpoint = fit_slot_model(items, val_cells, cfg, refit, work, progress, tuned)
             predict = lambda c, its: slot_scores(val_model if c is val_cells else model, its)
         else:
-            checkpoint = fit_pointwise(work, encoder_path(cfg.encoder), len(items['val']) > 0, pointwise_steps, seed, progress)
-            predict = lambda c, its: predict_pointwise(c, checkpoint)
+            checkpoint = fit_pointwise(work, encoder_path(cfg.encoder), len(items['val']) > 0, pointwise_steps, seed, progress, amp)
+            predict = lambda c, its: predict_pointwise(c, checkpoint, amp=amp)
     name = 'slot model' if method == 'slots' else 'pointwise model'
     val = _taus(val_cells, {name: predict(val_cells, items['val']), **baseline_scores(val_cells, items['val'], constant)}) if len(items['val']) else {}
     log(f"trained the {name} [{secs['train']:.0f}s]; validation Kendall tau: {val}")
     with stage(secs, 'predict'):
         orders = order_from_scores(test_cells, predict(test_cells, items['test'])) if method == 'slots' else predict(test_cells, None)
         write_submission(orders, out, test_cells)
-    with stage(secs, 'score'): test, seen = test_taus(test_dir, test_cells, orders, name, items['test'], constant, cfg if method == 'slots' else None, cache_path, device, progress)
+    with stage(secs, 'score'): test, seen = test_taus(test_dir, test_cells, orders, name, items['test'], constant, cfg if method == 'slots' else None, cache_path, device, progress, amp)
     log(f"wrote {out} ({len(orders)} notebooks) [{secs['predict']:.0f}s]" + (f"; test Kendall tau [{secs['score']:.0f}s]: {test}" if test else '')
         + (f" (the shipped model learnt {seen} of these {len(orders)} notebooks)" if seen else ''))
     return {'method': method, 'data_dir': str(data_dir), 'test_dir': str(test_dir), 'out': str(out), 'train_notebooks': summary['train_notebooks'],
             'val_notebooks': summary['val_notebooks'], 'test_notebooks': len(orders), 'skipped': [list(s) for s in skipped + summary['skipped']],
-            'cells_embedded': sum(map(len, tables.values())), 'threads': torch.get_num_threads(), 'val_tau': val, 'test_tau': test,
+            'cells_embedded': sum(map(len, tables.values())), 'threads': torch.get_num_threads(), 'precision': precision, 'val_tau': val, 'test_tau': test,
             'shipped_model_trained_on_test': seen, 'checkpoint': str(checkpoint), 'seconds': {k: round(v, 1) for k, v in {**secs, 'total': time.perf_counter() - t_all}.items()}}
 
 # %% ../nbs/10_demo.ipynb #1469a8c6
@@ -234,6 +245,7 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
              seed:int=0, # seed of the split and the training
              threads:int=0, # if > 0: torch CPU threads
              device:str='auto', # where the encoder runs: `auto` (a GPU if torch sees one), `cpu`, `cuda`, `cuda:1`, ...
+             amp:str='auto', # the encoder's precision: `auto` (bf16 where it pays, fp16 on older GPUs), `bf16`, `fp16`, `off` (fp32)
              results_json:str=None, # also record the results in this JSON file ...
              results_key:str='demo', # ... under this key
             ):
@@ -241,7 +253,7 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
     warnings.showwarning = warning_line
     if threads > 0: torch.set_num_threads(threads)
     try: r = run_demo(data_dir, test_dir, out, method, work_dir, valid_size, SlotConfig(epochs=epochs, seed=seed, tune_layers=tune_layers),
-                      pointwise_steps, refit, seed, device=device)
+                      pointwise_steps, refit, seed, device=device, amp=amp)
     except (ModelLoadError, OSError, ValueError) as e: raise SystemExit(f'ai4code_demo: error: {e}') from None
     r['command'] = ' '.join(['ai4code_demo'] + sys.argv[1:])
     if results_json: merge_results(results_json, results_key, r)
@@ -251,6 +263,6 @@ def demo_cli(data_dir:str=None, # training folder (Kaggle layout: train/, train_
         print(f"{k:26s} {'' if v is None else f'{v:.4f}':>10s} {'' if t is None else f'{t:.4f}':>8s}")
     if r['shipped_model_trained_on_test']:
         print(f"(the shipped model learnt {r['shipped_model_trained_on_test']} of these {r['test_notebooks']} test notebooks: its tau there is memory)")
-    print(f"ai4code_demo: {r['test_notebooks']} notebooks -> {r['out']}; checkpoint {r['checkpoint']}; "
+    print(f"ai4code_demo: {r['test_notebooks']} notebooks -> {r['out']}; checkpoint {r['checkpoint']}; encoder in {r['precision']}; "
           f"{r['seconds']['total']:.0f}s in all; skipped {len(r['skipped'])}")
     if r['skipped']: print(skip_report([tuple(s) for s in r['skipped']], Path(out).with_name('skipped.csv')))

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .data import clean_markdown, atomic_file
-from .runtime import autocast_for, resolve_device
+from .runtime import autocast_for, precision_name, resolve_device
 from .dataset import load_tokenizer, tokenize_flat
 from .model import DEFAULT_MODEL, load_encoder, pool
 
@@ -148,7 +148,7 @@ class CellEmbedder:
         if token_budget == 'auto': token_budget = 32768 if self.device.type == 'cuda' else None
         if token_budget and batch_size == 64: batch_size = 1024   # with a budget, many short texts go in one batch
         self.name, self.max_length, self.batch_size, self.token_budget = encoder_name(encoder), max_length, batch_size, token_budget
-        self.amp, self.autocast = amp, autocast_for(amp, self.device)
+        self.amp, self.autocast, self.precision = amp, autocast_for(amp, self.device), precision_name(amp, self.device)
         path = encoder_path(self.name)
         self.tokenizer = load_tokenizer(path, local_files_only)
         self.encoder = load_encoder(path, local_files_only=local_files_only).to(self.device).eval().requires_grad_(False)
@@ -157,7 +157,9 @@ class CellEmbedder:
         if tuned: self.set_tuned(tuned, layer_state(self.encoder, tuned_depth(tuned)) if is_compressed(tuned) else None)   # just read: frozen
         elif cache_path and Path(cache_path).is_file(): self._load(cache_path)
 
-    def _signature(self): return f'{self.name}|{self.max_length}|{self.dim}' + (f'|tuned {self.tuned}' if self.tuned else '')
+    def _signature(self):   # what the vectors depend on; fp32's reads as it did before precision was part of it
+        return (f'{self.name}|{self.max_length}|{self.dim}' + (f'|tuned {self.tuned}' if self.tuned else '')
+                + ('' if self.precision == 'fp32' else f'|{self.precision}'))
 
     def frozen_layers(self, k:int) -> dict:
         "The `layer_state` of the encoder's last `k` layers as its files hold them, untuned (read again: tuning changes them in place)"

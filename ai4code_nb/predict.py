@@ -10,7 +10,7 @@ import numpy as np, orjson, pandas as pd, torch
 from .cli import cli
 from .data import load_cells, read_ipynb, ipynb_cell, NotebookError, ModelLoadError, warning_line, skip_report
 from .data import write_atomic, check_writable, notebook_files
-from .runtime import resolve_device
+from .runtime import resolve_device, runs_on
 from .sampler import notebook_features
 from .submission import order_from_scores, write_submission, unwritable_notebooks
 from .dataset import load_tokenizer
@@ -46,6 +46,7 @@ def predict_pointwise(cells:pd.DataFrame, # cells table of the notebooks to orde
                       n_code_cells=20,    # code cells sampled per notebook, as `ai4code_preprocess` does
                       progress=False,     # show progress bars
                       device='auto',      # `auto` (a GPU when torch sees one), `cpu`, `cuda`, `cuda:1`, ...
+                      amp='auto',         # autocast precision, see `resolve_amp`
                      ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order by the original's pointwise model"
     device = resolve_device(device)
@@ -55,7 +56,7 @@ def predict_pointwise(cells:pd.DataFrame, # cells table of the notebooks to orde
     scores = pd.Series([], dtype=float)
     if len(mark):
         ds = dataset_for_model(model, mark, notebook_features(cells, n_code_cells, progress=False), tok, progress)
-        scores = pd.Series(predict_pct_ranks(model, ds, progress=progress, device=device), index=mark.index)
+        scores = pd.Series(predict_pct_ranks(model, ds, amp=amp, progress=progress, device=device), index=mark.index)
     return order_from_scores(cells, scores)
 
 # %% ../nbs/08a_predict.ipynb #1b7d4e4d
@@ -63,12 +64,13 @@ def predict_notebooks(cells:pd.DataFrame, # cells table of the notebooks to orde
                       checkpoint,         # a slot or a pointwise checkpoint folder
                       progress=False,     # show progress bars
                       device='auto',      # `auto`, `cpu`, `cuda`, `cuda:1`, ...
+                      amp='auto',         # the encoder's autocast precision: `auto` (bf16 where it pays), `bf16`, `fp16`, `off`
                      ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order, by whichever method the checkpoint holds"
-    device = resolve_device(device)
+    device, _ = runs_on(device, amp)
     if checkpoint_method(checkpoint) == 'slots':
-        return predict_slots(cells, checkpoint, progress=progress, device=device)
-    return predict_pointwise(cells, checkpoint, progress=progress, device=device)
+        return predict_slots(cells, checkpoint, progress=progress, device=device, amp=amp)
+    return predict_pointwise(cells, checkpoint, progress=progress, device=device, amp=amp)
 
 # %% ../nbs/08a_predict.ipynb #4750967d
 def predict_folder(data_dir,           # folder holding `test/<id>.json`
@@ -77,10 +79,11 @@ def predict_folder(data_dir,           # folder holding `test/<id>.json`
                    progress=True,      # show progress bars
                    device='auto',      # `auto`, `cpu`, `cuda`, `cuda:1`, ...
                    chunk:int=2000,     # notebooks read and ordered at a time: memory stays one chunk's cells
-                  ) -> dict: # {'notebooks', 'skipped': [(file, problem)], 'out', 'method'}
+                   amp='auto',         # the encoder's autocast precision: `auto` (bf16 where it pays), `bf16`, `fp16`, `off`
+                  ) -> dict: # {'notebooks', 'skipped': [(file, problem)], 'out', 'method', 'precision'}
     "Write a validated submission for every usable notebook of `data_dir/test`; the others skipped and named"
     checkpoint = checkpoint or shipped_checkpoint()
-    method, device = checkpoint_method(checkpoint), resolve_device(device)   # a bad checkpoint or device: before any data
+    method, (device, precision) = checkpoint_method(checkpoint), runs_on(device, amp)   # a bad checkpoint, device or amp: before any data
     check_writable(out)                                                      # ... and a place the submission cannot go
     names, orders, kept, skipped = notebook_files(data_dir, 'test'), {}, [], []
     for s in range(0, len(names), chunk):   # each chunk's sources go once it is ordered; its ids stay, to check the whole
@@ -90,10 +93,10 @@ def predict_folder(data_dir,           # folder holding `test/<id>.json`
             f = str(Path(data_dir)/'test'/f'{i}.json'); warnings.warn(f'skipped {f}: {problem}'); skipped.append((f, problem))
         if unwritable: cells = cells[~cells['id'].isin(set(unwritable))].reset_index(drop=True)
         if cells.empty: continue
-        orders.update(predict_notebooks(cells, checkpoint, progress, device)); kept.append(cells[['id', 'cell_id', 'cell_type']])
+        orders.update(predict_notebooks(cells, checkpoint, progress, device, amp)); kept.append(cells[['id', 'cell_id', 'cell_type']])
     if not orders: raise ValueError(f"{Path(data_dir)/'test'}: no usable notebooks ({len(skipped)} skipped)")
     write_submission(orders, out, pd.concat(kept, ignore_index=True))
-    return {'notebooks': len(orders), 'skipped': skipped, 'out': str(out), 'method': method}
+    return {'notebooks': len(orders), 'skipped': skipped, 'out': str(out), 'method': method, 'precision': precision}
 
 # %% ../nbs/08a_predict.ipynb #1aaac1b4
 @cli
@@ -101,12 +104,13 @@ def predict_cli(data_dir:str='.', # folder holding `test/<id>.json` (the Kaggle 
                 checkpoint:str=None, # checkpoint folder from ai4code_demo (slots) or ai4code_train (pointwise); default: the shipped model
                 out:str='submission.csv', # the `id,cell_order` file to write (skipped notebooks: `skipped.csv` beside it)
                 device:str='auto', # `auto` (a GPU when torch sees one), `cpu`, `cuda`, `cuda:1`, ...
+                amp:str='auto', # the encoder's precision: `auto` (bf16 where it pays, fp16 on older GPUs), `bf16`, `fp16`, `off` (fp32)
                ):
     "Order the markdown cells of every notebook in DATA_DIR/test and write a submission."
     warnings.showwarning = warning_line
-    try: s = predict_folder(data_dir, checkpoint, out, device=device)
+    try: s = predict_folder(data_dir, checkpoint, out, device=device, amp=amp)
     except (ModelLoadError, OSError, ValueError) as e: raise SystemExit(f'ai4code_predict: error: {e}') from None
-    print(f"ai4code_predict: {s['notebooks']} notebooks ordered by the {s['method']} model -> {s['out']}; "
+    print(f"ai4code_predict: {s['notebooks']} notebooks ordered by the {s['method']} model ({s['precision']}) -> {s['out']}; "
           f"skipped {len(s['skipped'])}")
     if s['skipped']: print(skip_report(s['skipped'], Path(out).with_name('skipped.csv')))
 
@@ -166,10 +170,11 @@ def reorder_notebook(in_path,          # the `.ipynb` file to read
                      out_path,         # the `.ipynb` file to write (atomically)
                      checkpoint=None,  # a slot or pointwise checkpoint folder (default: the shipped model)
                      device='auto',    # `auto`, `cpu`, `cuda`, `cuda:1`, ...
+                     amp='auto',       # the encoder's autocast precision: `auto` (bf16 where it pays), `bf16`, `fp16`, `off`
                     ) -> dict: # {'cells', 'markdown', 'moved', 'method'}
     "Write `in_path` with its markdown cells placed by the model: every byte kept but the order; each worksheet ordered alone"
     checkpoint = checkpoint or shipped_checkpoint()
-    method, device = checkpoint_method(checkpoint), resolve_device(device)
+    method, (device, _) = checkpoint_method(checkpoint), runs_on(device, amp)
     read_ipynb(in_path)                                  # a clear NotebookError for a file that is not a notebook
     check_writable(out_path)
     data = Path(in_path).read_bytes()
@@ -179,7 +184,7 @@ def reorder_notebook(in_path,          # the `.ipynb` file to read
     lists = [[json.loads(text[s:e]) for s, e in cells] for cells in spans]
     rows = [(str(w), str(i), *c) for w, cells in enumerate(lists) for i, cell in enumerate(cells) if (c := ipynb_cell(cell, in_path, i))]
     table = pd.DataFrame(rows, columns=['id', 'cell_id', 'cell_type', 'source'])   # one notebook per worksheet
-    orders = predict_notebooks(table, checkpoint, device=device) if len(table) else {}
+    orders = predict_notebooks(table, checkpoint, device=device, amp=amp) if len(table) else {}
     pieces, pos, moved = [], 0, 0
     for w, cells in enumerate(spans):
         new = placed_order(lists[w], [int(c) for c in orders.get(str(w), [])])
@@ -195,9 +200,10 @@ def reorder_cli(in_path:str,   # the notebook (.ipynb) to reorder
                 out_path:str,  # where to write the reordered notebook
                 checkpoint:str=None, # checkpoint folder from ai4code_demo (slots) or ai4code_train (pointwise); default: the shipped model
                 device:str='auto', # `auto` (a GPU when torch sees one), `cpu`, `cuda`, `cuda:1`, ...
+                amp:str='auto', # the encoder's precision: `auto` (bf16 where it pays, fp16 on older GPUs), `bf16`, `fp16`, `off` (fp32)
                ):
     "Place the markdown cells of a notebook where the model says; every other byte of the file untouched."
-    try: s = reorder_notebook(in_path, out_path, checkpoint, device)
+    try: s = reorder_notebook(in_path, out_path, checkpoint, device, amp)
     except (ModelLoadError, NotebookError, OSError, ValueError) as e: raise SystemExit(f'ai4code_reorder: error: {e}') from None
     print(f"ai4code_reorder: {s['cells']} cells, {s['markdown']} markdown placed by the {s['method']} model, "
           f"{s['moved']} cells moved -> {out_path}")
@@ -207,13 +213,14 @@ def reorder(nb,              # a path to an `.ipynb` file, a notebook dict, or a
             out=None,        # also write the reordered notebook here
             checkpoint=None, # a slot or pointwise checkpoint folder (default: the shipped model)
             device='auto',   # `auto`, `cpu`, `cuda`, ...
+            amp='auto',      # the encoder's autocast precision: `auto` (bf16 where it pays), `bf16`, `fp16`, `off`
            ):
     "The notebook with its markdown cells where the model puts them, of the same kind as given (a path gives a dict)"
     with tempfile.TemporaryDirectory() as d:
         src = Path(nb) if isinstance(nb, (str, Path)) else Path(d)/'in.ipynb'
         if not isinstance(nb, (str, Path)): src.write_text(json.dumps(nb))
         dst = Path(out) if out else Path(d)/'out.ipynb'
-        reorder_notebook(src, dst, checkpoint, device)
+        reorder_notebook(src, dst, checkpoint, device, amp)
         result = json.loads(dst.read_text(encoding='utf-8-sig'))
     if type(nb).__module__.startswith('nbformat'):
         import nbformat   # the caller's own notebook type

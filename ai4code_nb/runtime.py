@@ -10,8 +10,8 @@ import numpy as np, torch, torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['seed_everything', 'rng_state', 'set_rng_state', 'torch_threads', 'resolve_device', 'cpu_has_fast_bf16',
-           'cpu_bf16_pays', 'cuda_has_fast_bf16', 'resolve_amp', 'autocast_for', 'mixed_precision', 'is_out_of_memory',
-           'largest_batch', 'accumulation_for']
+           'cpu_bf16_pays', 'cuda_has_fast_bf16', 'resolve_amp', 'autocast_for', 'precision_name', 'runs_on',
+           'mixed_precision', 'is_out_of_memory', 'largest_batch', 'accumulation_for']
 
 # %% ../nbs/04a_runtime.ipynb #fab9b87b
 def seed_everything(seed:int):
@@ -104,6 +104,20 @@ def autocast_for(amp:str, # `auto`, `fp16`, `bf16` or `off`, see `resolve_amp`
     dtype, _ = resolve_amp(amp, device)
     device = torch.device(device)
     return (lambda: torch.autocast(device.type, dtype=dtype)) if dtype else nullcontext
+
+# %% ../nbs/04a_runtime.ipynb #d2157155
+def precision_name(amp:str, # `auto`, `fp16`, `bf16` or `off`, see `resolve_amp`
+                   device,  # the torch device
+                  ) -> str: # `bf16`, `fp16` or `fp32` (autocast off)
+    "The precision `amp` runs at on `device`, as records and embedding caches name it"
+    return {torch.bfloat16: 'bf16', torch.float16: 'fp16', None: 'fp32'}[resolve_amp(amp, device)[0]]
+
+def runs_on(device='auto', # as `resolve_device` takes it
+            amp='auto',    # as `resolve_amp` takes it
+           ) -> tuple: # (torch device, `precision_name`)
+    "Where and in what precision a run goes: a bad `device` or `amp` is a clear error before any work"
+    device = resolve_device(device)
+    return device, precision_name(amp, device)
 
 # %% ../nbs/04a_runtime.ipynb #26d89095
 def mixed_precision(amp:str,               # `auto`, `fp16`, `bf16` or `off`, see `resolve_amp`

@@ -578,6 +578,7 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
                   embedder:CellEmbedder=None, # reuse an embedder (and its cache); default: the checkpoint's encoder
                   progress=False,       # show progress bars
                   device='auto',        # where the encoder runs (`auto`: a GPU if torch sees one); the slot model runs on the CPU
+                  amp='auto',           # the encoder's autocast precision (`resolve_amp`; auto: bf16 where it pays, fp16 on older GPUs)
                   chunk:int=2000,       # notebooks embedded and ordered at a time: memory stays one chunk's
                  ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order by the slot model"
@@ -586,7 +587,7 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
         raise ModelLoadError(f"{checkpoint if not isinstance(checkpoint, tuple) else 'the checkpoint'}: trained on an encoder with its top "
                              f"{cfg.tune_layers} layers tuned, but has no {TUNED_WEIGHTS}")
     own = embedder is None   # an embedder made here: nobody else reads its cache
-    embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, device=device, tuned=tuned)
+    embedder = embedder or CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, device=device, amp=amp, tuned=tuned)
     if (tuned and state_digest(tuned)) != embedder.tuned:
         raise ModelLoadError(f"the embedder's encoder is not the one the slot model read ({'tuned' if tuned else 'frozen'} top layers)")
     if embedder.dim != model.dim:

@@ -8,8 +8,8 @@ records the pooled and per-package Kendall tau with `unseen_sources.py score` un
 (bench/demo-results.json, whose runs the demo page shows), the method named `--label` (`shipped model`). A
 checkpoint that is not the shipped one belongs in bench/research-results.json, under a label that says what it is.
 `--amp` is the encoder's autocast (`auto`, the default, is what `ai4code_predict` does: bf16 on a CPU where it pays,
-such as one with AVX-512 bf16); a cache keeps one precision's vectors, so give each its own `--cache`. The record
-names the machine and the autocast the run used.
+such as one with AVX-512 bf16); a cache file holds one precision's vectors (its signature names it, and another
+precision starts it afresh), so give each its own `--cache`. The record names the machine and the autocast the run used.
 """
 import argparse, platform, shlex, sys, time
 import torch

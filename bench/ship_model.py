@@ -27,6 +27,13 @@ from ai4code_nb.embed import CellEmbedder, embed_cells
 from ai4code_nb.embed import tuned_depth, compress_layers, encoder_name, DEFAULT_ENCODER
 from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model, load_tuned, save_tuned, TUNED_WEIGHTS
 from ai4code_nb.tune import tune_encoder
+from ai4code_nb.bench.harness import package_commit
+
+def machine() -> str:
+    "What `score_shipped.py` records: architecture, threads, CPU model and torch's CPU capability"
+    sys.path.insert(0, str(Path(__file__).parent))
+    from score_shipped import machine as m
+    return m()
 
 def held_out_packages() -> set:
     "The package names of the held-out test sets, normalized (lower case, `-` as `_`)"
@@ -88,6 +95,8 @@ def main(argv=None):
     p.add_argument('--config', default='{}', help='SlotConfig fields to change, as JSON (e.g. {"attention_layers": 2})')
     p.add_argument('--tune_only', action='store_true', help='with tune_layers: write the tuned layers to --out and stop')
     p.add_argument('--tuned_from', default=None, help=f'a folder holding {TUNED_WEIGHTS} (or the file): use those layers, no tuning')
+    p.add_argument('--amp', default='auto', choices=('auto', 'off', 'bf16', 'fp16'),
+                   help="the encoder's autocast while tuning and embedding (auto: bf16 where it pays); recorded as `precision`")
     a = p.parse_args(argv)
     for d in a.corpora:
         if not (Path(d)/'train').is_dir(): raise SystemExit(f'{d}: no train/ folder')
@@ -105,7 +114,7 @@ def main(argv=None):
     exclude = set(a.exclude.split(',')) if a.exclude else held_out_packages()
     cells, dropped = training_cells(a.corpora, exclude)
     print(f"{cells['id'].nunique()} notebooks, {len(cells)} cells; left out {sum(dropped.values())}: {dropped}", flush=True)
-    emb = CellEmbedder(cfg.encoder, cfg.max_length, local_files_only=True, cache_path=a.cache, tuned=given)
+    emb = CellEmbedder(cfg.encoder, cfg.max_length, amp=a.amp, local_files_only=True, cache_path=a.cache, tuned=given)
     t1 = time.time(); tuned = given or (tune_encoder(cells, cfg, emb) if cfg.tune_layers else None)
     t_tune = time.time() - t1   # the tuning alone; reading the corpora counts with the embedding, as before
     if a.tune_only:
@@ -121,7 +130,8 @@ def main(argv=None):
               'corpora': a.corpora, 'config': json.loads(a.config), 'notebooks': int(cells['id'].nunique()), 'cells': len(cells),
               'left_out': dropped, 'excluded_packages': sorted(exclude),
               'seconds': {'tune': round(t_tune, 1), 'embed': round(t_embed, 1), 'train': round(t_train, 1)},
-              'threads': torch.get_num_threads(), 'device': str(emb.device), **({'tuned_from': a.tuned_from} if a.tuned_from else {})}
+              'threads': torch.get_num_threads(), 'device': str(emb.device), 'precision': emb.precision,
+              'machine': machine(), 'commit': package_commit(), **({'tuned_from': a.tuned_from} if a.tuned_from else {})}
     if tuned: tuned = compress_layers(tuned, emb.frozen_layers(cfg.tune_layers))   # int8 differences: half the bytes (07a_embed)
     save_slot_model(model, a.out, cfg, {'trained_on': record}, tuned)
     write_notice(a.out, a.corpora, dropped, cfg.tune_layers, encoder_name(cfg.encoder))

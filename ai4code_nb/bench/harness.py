@@ -87,9 +87,10 @@ def cpu_model() -> str:
     names = re.findall(r'^(?:model name|Hardware|cpu model)\s*:\s*(.+)$', info, re.M)
     return names[0].strip() if names else platform.processor() or 'unknown'
 
-def package_commit() -> str|None:
-    "The git commit of the code measured (this package's checkout), `+changes` if its files differ; None if not a checkout"
-    where = Path(__file__).parent if '__file__' in globals() else Path.cwd()
+def package_commit(where=None, # a folder of a git checkout (default: the installed `ai4code_nb` package's)
+                  ) -> str|None:
+    "The git commit of the code measured, `+changes` if a tracked file under `where` differs from it; None if not a checkout"
+    if where is None: import ai4code_nb; where = Path(ai4code_nb.__file__).parent   # the whole package, not this module's folder
     git = lambda *a: subprocess.run(['git', *a], cwd=where, capture_output=True, text=True, timeout=30)
     try:
         head = git('rev-parse', '--short', 'HEAD')
