@@ -578,7 +578,7 @@ def predict_slots(cells:pd.DataFrame,   # cells table of the notebooks to order 
                   embedder:CellEmbedder=None, # reuse an embedder (and its cache); default: the checkpoint's encoder
                   progress=False,       # show progress bars
                   device='auto',        # where the encoder runs (`auto`: a GPU if torch sees one); the slot model runs on the CPU
-                  amp='auto',           # the encoder's autocast precision (`resolve_amp`; auto: bf16 where it pays, fp16 on older GPUs)
+                  amp='auto',           # the encoder's autocast (`resolve_amp`: auto is bf16 where it pays, fp16 on older GPUs); a given `embedder` keeps its own
                   chunk:int=2000,       # notebooks embedded and ordered at a time: memory stays one chunk's
                  ) -> dict: # {id: [cell_id, ...]}
     "Each notebook's predicted order by the slot model"
