@@ -28,16 +28,11 @@ from ai4code_nb.embed import tuned_depth, compress_layers, encoder_name, DEFAULT
 from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model, load_tuned, save_tuned, TUNED_WEIGHTS
 from ai4code_nb.tune import tune_encoder
 from ai4code_nb.bench.harness import package_commit
-
-def machine() -> str:
-    "What `score_shipped.py` records: architecture, threads, CPU model and torch's CPU capability"
-    sys.path.insert(0, str(Path(__file__).parent))
-    from score_shipped import machine as m
-    return m()
+sys.path.insert(0, str(Path(__file__).parent))
+from score_shipped import machine   # the machine as score_shipped.py records it: architecture, threads, CPU, its vector extension
 
 def held_out_packages() -> set:
     "The package names of the held-out test sets, normalized (lower case, `-` as `_`)"
-    sys.path.insert(0, str(Path(__file__).parent))
     from unseen_sources import SETS
     return {name.lower().replace('-', '_') for s in SETS.values() for name, *_ in s}
 
