@@ -9,7 +9,7 @@ from contextlib import nullcontext
 import numpy as np, torch, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['seed_everything', 'rng_state', 'set_rng_state', 'torch_threads', 'resolve_device', 'cpu_has_fast_bf16',
+__all__ = ['AMP_CHOICES', 'seed_everything', 'rng_state', 'set_rng_state', 'torch_threads', 'resolve_device', 'cpu_has_fast_bf16',
            'cpu_bf16_pays', 'cuda_has_fast_bf16', 'resolve_amp', 'autocast_for', 'precision_name', 'runs_on',
            'mixed_precision', 'is_out_of_memory', 'largest_batch', 'accumulation_for']
 
@@ -84,12 +84,14 @@ def cuda_has_fast_bf16(device=None, # the CUDA device (default: the current one)
     try: return bool(torch.cuda.is_bf16_supported(including_emulation=False))   # the default counts emulated bf16
     except TypeError: return torch.cuda.get_device_capability(device)[0] >= 8      # older torch: no such keyword
 
+AMP_CHOICES = ('auto', 'fp16', 'bf16', 'off')   # the values of every `amp` option: the commands' and the bench scripts' `choices`
+
 def resolve_amp(amp:str,          # `auto`, `fp16`, `bf16` or `off`
                 device,           # the torch device trained on
                ) -> tuple:        # (autocast dtype or None, whether a GradScaler is needed)
     "The autocast dtype and scaler need for `amp` on `device`: auto = bf16 where it pays, fp16 + scaler on older GPUs, else off"
     device = torch.device(device)
-    if amp not in ('auto', 'fp16', 'bf16', 'off'): raise ValueError(f"amp must be auto, fp16, bf16 or off, not {amp!r}")
+    if amp not in AMP_CHOICES: raise ValueError(f"amp must be auto, fp16, bf16 or off, not {amp!r}")
     if amp == 'auto':
         if device.type == 'cuda': amp = 'bf16' if cuda_has_fast_bf16(device) else 'fp16'
         elif device.type == 'cpu': amp = 'bf16' if cpu_bf16_pays() else 'off'

@@ -14,7 +14,7 @@ from .data import sample_dir, read_cells_csv, write_cells_csv
 from .preprocess import preprocess
 from .dataset import load_tokenizer, read_split, tokenize_flat, MarkdownDataset, PadCollate
 from .model import DEFAULT_MODEL, MarkdownModel, load_encoder, save_tiny_encoder, load_model
-from .runtime import resolve_amp
+from .runtime import resolve_amp, AMP_CHOICES
 from .optim import param_groups, make_optimizer, optimizer_step
 from .train import TrainConfig, train
 from .bench.harness import time_alternating
@@ -485,7 +485,7 @@ def amp_choices(device='cpu', # the device to resolve `--amp` for
     "What `resolve_amp` makes of each `--amp` choice on `device`: the autocast type and whether a loss scaler is needed"
     cols = {'en': ['--amp', 'device', 'autocast type', 'loss scaler'], 'vi': ['--amp', 'thiết bị', 'kiểu của autocast', 'loss scaler']}[lang]
     return pd.DataFrame([(a, str(device), str(resolve_amp(a, device)[0]), resolve_amp(a, device)[1])
-                         for a in ('auto', 'fp16', 'bf16', 'off')], columns=cols)
+                         for a in AMP_CHOICES], columns=cols)
 
 # %% ../nbs/11a_writeup.ipynb #11b01b0e
 def autocast_dtypes(module,                # a module with a `weight`

@@ -14,6 +14,7 @@ import numpy as np
 from ai4code_nb.bench.infer import sample_texts
 from ai4code_nb.data import load_cells, merge_results
 from ai4code_nb.embed import CellEmbedder, is_compressed
+from ai4code_nb.runtime import AMP_CHOICES
 from ai4code_nb.predict import shipped_checkpoint
 from ai4code_nb.slots import load_tuned, TUNED_WEIGHTS
 
@@ -21,7 +22,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument('float16_dir'); p.add_argument('--checkpoint', default=None); p.add_argument('--corpus', default='../shared/corpus')
     p.add_argument('--results_json', default=None); p.add_argument('--key', default='compressed layers')
-    p.add_argument('--amp', default='off', choices=('auto', 'off', 'bf16', 'fp16'),
+    p.add_argument('--amp', default='off', choices=AMP_CHOICES,
                    help="the encoder's autocast (default off: bf16's own rounding would hide the int8 layers')")
     a = p.parse_args(argv)
     ckpt = Path(a.checkpoint) if a.checkpoint else shipped_checkpoint()

@@ -19,7 +19,7 @@ from ai4code_nb.bench.harness import cpu_model
 from ai4code_nb.data import load_cells, merge_results
 from ai4code_nb.embed import CellEmbedder
 from ai4code_nb.predict import shipped_checkpoint
-from ai4code_nb.runtime import resolve_amp
+from ai4code_nb.runtime import resolve_amp, AMP_CHOICES
 from ai4code_nb.slots import load_slot_model, load_tuned, predict_slots
 from ai4code_nb.submission import write_submission
 
@@ -39,7 +39,7 @@ def main(argv=None):
     p.add_argument('--checkpoint', default=None, help='default: the shipped model')
     p.add_argument('--results_json', default='bench/demo-results.json')
     p.add_argument('--label', default='shipped model', help="the method's name in the record")
-    p.add_argument('--amp', default='auto', choices=('auto', 'off', 'bf16', 'fp16'), help="the encoder's autocast")
+    p.add_argument('--amp', default='auto', choices=AMP_CHOICES, help="the encoder's autocast")
     a = p.parse_args(argv)
     out, t0 = Path(a.out), time.time()
     if not (out/'T'/'test').is_dir(): raise SystemExit(f"{out/'T'/'test'}: no such folder (build it with unseen_sources.py build)")

@@ -28,6 +28,7 @@ from ai4code_nb.embed import tuned_depth, compress_layers, encoder_name, DEFAULT
 from ai4code_nb.slots import SlotConfig, notebook_items, train_slots, save_slot_model, load_tuned, save_tuned, TUNED_WEIGHTS
 from ai4code_nb.tune import tune_encoder
 from ai4code_nb.bench.harness import package_commit
+from ai4code_nb.runtime import AMP_CHOICES
 sys.path.insert(0, str(Path(__file__).parent))
 from score_shipped import machine   # the machine as score_shipped.py records it: architecture, threads, CPU, its vector extension
 
@@ -90,7 +91,7 @@ def main(argv=None):
     p.add_argument('--config', default='{}', help='SlotConfig fields to change, as JSON (e.g. {"attention_layers": 2})')
     p.add_argument('--tune_only', action='store_true', help='with tune_layers: write the tuned layers to --out and stop')
     p.add_argument('--tuned_from', default=None, help=f'a folder holding {TUNED_WEIGHTS} (or the file): use those layers, no tuning')
-    p.add_argument('--amp', default='auto', choices=('auto', 'off', 'bf16', 'fp16'),
+    p.add_argument('--amp', default='auto', choices=AMP_CHOICES,
                    help="the encoder's autocast while tuning and embedding (auto: bf16 where it pays); recorded as `precision`")
     a = p.parse_args(argv)
     for d in a.corpora:
