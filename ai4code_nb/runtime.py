@@ -91,7 +91,7 @@ def resolve_amp(amp:str,          # `auto`, `fp16`, `bf16` or `off`
                ) -> tuple:        # (autocast dtype or None, whether a GradScaler is needed)
     "The autocast dtype and scaler need for `amp` on `device`: auto = bf16 where it pays, fp16 + scaler on older GPUs, else off"
     device = torch.device(device)
-    if amp not in AMP_CHOICES: raise ValueError(f"amp must be auto, fp16, bf16 or off, not {amp!r}")
+    if amp not in AMP_CHOICES: raise ValueError(f"amp must be {', '.join(AMP_CHOICES[:-1])} or {AMP_CHOICES[-1]}, not {amp!r}")
     if amp == 'auto':
         if device.type == 'cuda': amp = 'bf16' if cuda_has_fast_bf16(device) else 'fp16'
         elif device.type == 'cpu': amp = 'bf16' if cpu_bf16_pays() else 'off'

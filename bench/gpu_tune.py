@@ -11,7 +11,8 @@ took 2,361 s and training the slot model 746 s there (`bench/research-results.js
 tuned on 1,000 notebooks, slot model on all`). On a 2-core EPYC with AVX-512 bf16 (bf16 autocast), `tune` on the first
 3,000 took 3,183 s (1.06 s a notebook), the embedding 1,125 s and the slot model 623 s (key `tuned encoder: top 2
 layers tuned on 3,000 notebooks, slot model on all`); on all 6,065, 7,179 s (1.18 s a notebook), the embedding
-1,194 s and the slot model 681 s: the model the package ships (key `tuned encoder: top 2 layers tuned on all 6,065 notebooks, slot model on all`). On a CPU, `tune` runs the same way
+1,194 s and the slot model 681 s: the model the package ships (key `tuned encoder: top 2 layers tuned on all 6,065
+notebooks, slot model on all`). On a CPU, `tune` runs the same way
 with the packed folder's `site/` copied and put first on PYTHONPATH (the encoder package there has no weights, so
 `restore` can write them). The slot model's training alone would
 not fit one device call with the tuning, so the GPU machine only tunes, and `ship_model.py --tuned_from` does the
