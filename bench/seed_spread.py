@@ -28,9 +28,9 @@ def load_all(checkpoints) -> tuple: # ({name: model}, the config and tuned layer
     models, first = {}, None
     for ck in checkpoints:
         (model, cfg), tuned = load_slot_model(ck), load_tuned(ck)
-        enc = (cfg.encoder, cfg.max_length, cfg.max_chars, tuned and state_digest(tuned))
+        enc = (cfg.encoder, cfg.max_length, cfg.max_chars, tuned and state_digest(tuned), cfg.monotone)
         if first is None: first = (cfg, tuned, enc)
-        elif enc != first[2]: raise SystemExit(f'{ck}: reads another encoder than {checkpoints[0]}')
+        elif enc != first[2]: raise SystemExit(f'{ck}: reads another encoder (or decodes otherwise) than {checkpoints[0]}')
         models[f'{ck} (seed {cfg.seed})'] = model
     return models, first[0], first[1]
 
@@ -38,15 +38,15 @@ def score_set(folder, models:dict, cfg, emb) -> dict:
     "Pooled and per-package tau of each model alone and of the probability means of the first k"
     cells, _ = load_cells(f'{folder}/T', 'test', orders=False, progress=False)
     cells = cells.reset_index(drop=True)
-    truth, ids = read_orders(f'{folder}/T/test_orders.csv'), None
+    truth = read_orders(f'{folder}/T/test_orders.csv')
     src = pd.read_csv(f'{folder}/sources.csv', dtype=str).set_index('id')['source']
     items = notebook_items(cells, embed_cells(cells, emb, cfg.max_chars, progress=True), progress=False)
     ids = list(truth)
+    groups = {'pooled': ids, **{s: [i for i in ids if src[i] == s] for s in sorted(set(src[ids]))}}   # once, for every model
     probs = {name: [lg.float().softmax(1) for lg in slot_logits(m, items)] for name, m in models.items()}
     def tau_of(P):
         o = order_from_scores(cells, markdown_scores(items, [slot_positions(p.log(), it, cfg.monotone) for p, it in zip(P, items)]))
-        t = lambda g: round(kendall_tau([truth[i] for i in g], [o[i] for i in g]), 4)
-        return {'pooled': t(ids), **{s: t([i for i in ids if src[i] == s]) for s in sorted(set(src[ids]))}}
+        return {s: round(kendall_tau([truth[i] for i in g], [o[i] for i in g]), 4) for s, g in groups.items()}
     alone = {name: tau_of(P) for name, P in probs.items()}
     names = list(probs)
     means = {f'mean of the first {k}': tau_of([sum(ps) / k for ps in zip(*(probs[n] for n in names[:k]))])
